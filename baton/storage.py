@@ -1,0 +1,190 @@
+"""Small objects of the workflow bucket: manifests, verdicts, reports, notifications.
+
+Spark reads and writes the data itself (Parquet); everything else, and the commit of a
+stage's output (moving a staged prefix into place), goes through ``Storage``. Keys are
+always relative to the workflow bucket and use '/'.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from baton.paths import WorkflowBucket
+
+
+class Storage(Protocol):
+    def read_bytes(self, key: str) -> bytes: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def append_line(self, key: str, line: str) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def list_keys(self, prefix: str) -> list[str]: ...
+    def size_of_prefix(self, prefix: str) -> int: ...
+    def delete(self, key: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> None: ...
+    def move_prefix(self, src: str, dst: str) -> None: ...
+    def move(self, src: str, dst: str) -> None: ...
+
+
+def read_json(storage: Storage, key: str) -> Any:
+    return json.loads(storage.read_bytes(key))
+
+
+def write_json(storage: Storage, key: str, value: Any) -> None:
+    storage.write_bytes(key, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+class LocalStorage:
+    """A directory on this machine; writes are atomic (temporary file, then rename)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*key.strip("/").split("/")) if key else self.root
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+
+    def append_line(self, key: str, line: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line.rstrip("\n") + "\n")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        if base.is_file():
+            return [prefix]
+        if not base.is_dir():
+            return []
+        return sorted(p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
+
+    def size_of_prefix(self, prefix: str) -> int:
+        return sum(self._path(k).stat().st_size for k in self.list_keys(prefix))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self._path(prefix)
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+    def move_prefix(self, src: str, dst: str) -> None:
+        """Rename a directory into place (one atomic rename on a local file system)."""
+        target = self._path(dst)
+        if target.exists():
+            raise FileExistsError(f"cannot move {src} onto existing {dst}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(src), target)
+
+    def move(self, src: str, dst: str) -> None:
+        """Rename one object, replacing ``dst`` if it exists."""
+        self._path(dst).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(src), self._path(dst))
+
+
+class S3Storage:
+    """A bucket (and optional prefix) through boto3."""
+
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None):
+        import boto3
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client or boto3.client("s3")
+
+    def _key(self, key: str) -> str:
+        return "/".join(p for p in (self.prefix, key.strip("/")) if p)
+
+    def _relative(self, full: str) -> str:
+        return full[len(self.prefix) + 1:] if self.prefix else full
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def append_line(self, key: str, line: str) -> None:
+        # S3 has no append: read, extend, put. Notifications are rare and tiny.
+        existing = self.read_bytes(key) if self.exists(key) else b""
+        self.write_bytes(key, existing + line.rstrip("\n").encode() + b"\n")
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def _objects(self, prefix: str) -> list[dict]:
+        full = self._key(prefix)
+        paginator = self.client.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=full + "/" if full else ""):
+            found.extend(page.get("Contents", []))
+        return found
+
+    def list_keys(self, prefix: str) -> list[str]:
+        if self.exists(prefix):
+            return [prefix]
+        return sorted(self._relative(o["Key"]) for o in self._objects(prefix))
+
+    def size_of_prefix(self, prefix: str) -> int:
+        return sum(o["Size"] for o in self._objects(prefix))
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def delete_prefix(self, prefix: str) -> None:
+        keys = [{"Key": o["Key"]} for o in self._objects(prefix)]
+        for start in range(0, len(keys), 1000):
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
+
+    def move_prefix(self, src: str, dst: str) -> None:
+        """Copy every object under ``src`` to ``dst``, then delete ``src`` (S3 has no rename).
+
+        Not atomic by itself: callers write ``_SUCCESS`` only after the move, so a reader
+        never trusts a half-moved prefix.
+        """
+        if self._objects(dst):
+            raise FileExistsError(f"cannot move {src} onto existing {dst}")
+        for obj in self._objects(src):
+            relative = obj["Key"][len(self._key(src)):]
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(dst) + relative,
+                                    CopySource={"Bucket": self.bucket, "Key": obj["Key"]})
+        self.delete_prefix(src)
+
+    def move(self, src: str, dst: str) -> None:
+        self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
+                                CopySource={"Bucket": self.bucket, "Key": self._key(src)})
+        self.delete(src)
+
+
+def storage_for(bucket: WorkflowBucket, client: Any = None) -> Storage:
+    if bucket.is_s3:
+        return S3Storage(bucket.root, bucket.prefix, client=client)
+    return LocalStorage(bucket.root)

@@ -1,0 +1,19 @@
+"""Shared fixtures: one SparkSession for the whole test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("SPARK_TESTING", "1")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from baton.spark import get_spark
+
+    session = get_spark("baton-tests", master="local[1]", shuffle_partitions=1)
+    yield session
+    session.stop()

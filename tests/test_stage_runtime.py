@@ -1,0 +1,129 @@
+"""The stage runtime: contract arguments, committed reads, atomic writes, warehouse loads."""
+
+import json
+
+import pytest
+from chispa import assert_df_equality
+
+from baton import paths
+from baton.errors import ArgumentError, InjectedFault, InvalidNameError, MissingInputError
+from baton.stage import JobSpec, StageContext, parse_job_args, run_stage
+
+SPEC = JobSpec(name="test_job", body=lambda ctx: None, required_args=("source",))
+
+
+def argv(bucket, stage="Conform", previous="Ingest", execution="run-1", *extra):
+    return ["job.py", "--execution-id", execution, "--current-stage", stage, "--previous-stage", previous,
+            "--workflow-bucket", str(bucket), "--initial-data", '{"rawPath": "/data"}', "--source", "x",
+            *extra]
+
+
+def test_arguments_parse_like_glue_and_ignore_what_glue_injects(tmp_path):
+    args = parse_job_args(argv(tmp_path, "Ingest", "", "run-1", "--JOB_ID", "j_1",
+                               "--job-bookmark-option", "job-bookmark-enable", "--TempDir", "s3://t/"), SPEC)
+    assert args["execution-id"] == "run-1" and args["source"] == "x"
+    assert json.loads(args["initial-data"]) == {"rawPath": "/data"}
+
+
+def test_a_missing_argument_is_named():
+    with pytest.raises(ArgumentError, match="execution-id") as err:
+        parse_job_args(["job.py", "--current-stage", "S", "--source", "x"], SPEC)
+    assert err.value.field == "execution-id"
+
+
+def test_bad_initial_data_is_refused(spark, tmp_path):
+    args = parse_job_args(argv(tmp_path) + ["--initial-data", "{oops"], SPEC)
+    with pytest.raises(ArgumentError, match="initial-data is not JSON"):
+        StageContext(spark, args, "test_job")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--execution-id", "../../etc"), ("--current-stage", "a/b"),
+                                             ("--previous-stage", "..")])
+def test_invalid_ids_and_stage_names_are_refused(spark, tmp_path, flag, value):
+    args = parse_job_args(argv(tmp_path) + [flag, value], SPEC)
+    with pytest.raises(InvalidNameError, match="invalid"):
+        StageContext(spark, args, "test_job")
+
+
+def context(spark, bucket, stage="Conform", previous="Ingest"):
+    return StageContext(spark, parse_job_args(argv(bucket, stage, previous), SPEC), "test_job")
+
+
+def test_write_commits_manifest_then_success(spark, tmp_path):
+    ctx = context(spark, tmp_path)
+    df = spark.createDataFrame([(1, "a"), (2, "b")], "id INT, v STRING")
+    manifest = ctx.write("things", df, quality={"passed": True})
+    key = ctx.paths.output("things")
+    assert (tmp_path / key / "_SUCCESS").exists()
+    on_disk = json.loads((tmp_path / key / "_manifest.json").read_text())
+    assert on_disk == json.loads(json.dumps(manifest))
+    assert manifest["rows"] == 2 and manifest["bytes"] > 0 and manifest["job"] == "test_job"
+    assert [f["name"] for f in manifest["schema"]["fields"]] == ["id", "v"]
+    assert manifest["quality"] == {"passed": True}
+    assert not list((tmp_path / ctx.paths.staging_root).glob("*/output/things"))
+    assert_df_equality(ctx.read("things", stage="Conform"), df, ignore_row_order=True)
+
+
+def test_read_refuses_missing_and_partial_inputs(spark, tmp_path):
+    ctx = context(spark, tmp_path)
+    with pytest.raises(MissingInputError, match="does not exist") as missing:
+        ctx.read("flights")
+    assert missing.value.stage == "Conform" and "Ingest/output/flights/_SUCCESS" in missing.value.path
+    partial = tmp_path / paths.StagePaths("run-1", "Ingest").output("flights")
+    partial.mkdir(parents=True)
+    (partial / "part-00000.parquet").write_bytes(b"half a file")
+    with pytest.raises(MissingInputError, match="is partial"):
+        ctx.read("flights")
+
+
+def test_rewrite_replaces_the_whole_output(spark, tmp_path):
+    first = spark.createDataFrame([(i,) for i in range(10)], "id INT")
+    second = spark.createDataFrame([(99,)], "id INT")
+    context(spark, tmp_path).write("d", first)
+    context(spark, tmp_path).write("d", second)
+    assert_df_equality(context(spark, tmp_path).read("d", stage="Conform"), second)
+
+
+def test_a_failure_before_commit_keeps_the_committed_output(spark, tmp_path, monkeypatch):
+    good = spark.createDataFrame([(1,)], "id INT")
+    context(spark, tmp_path).write("d", good)
+    out = tmp_path / paths.StagePaths("run-1", "Conform").output("d")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def failing_commit(*_args, **_kwargs):
+        raise InjectedFault("crash between write and commit", stage="Conform")
+
+    ctx = context(spark, tmp_path)
+    monkeypatch.setattr(ctx, "_commit", failing_commit)
+    with pytest.raises(InjectedFault):
+        ctx.write("d", spark.createDataFrame([(2,), (3,)], "id INT"))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_fault_injection_fails_the_named_stage(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("BATON_FAULTS", "Other:fail,Conform:fail")
+    with pytest.raises(InjectedFault, match="injected failure"):
+        run_stage(SPEC, argv(tmp_path), spark=spark)
+
+
+def test_fail_once_fails_only_the_first_attempt(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("BATON_FAULTS", "Conform:fail-once")
+    monkeypatch.setenv("BATON_FAULTS_STATE", str(tmp_path / "faults"))
+    with pytest.raises(InjectedFault):
+        run_stage(SPEC, argv(tmp_path), spark=spark)
+    run_stage(SPEC, argv(tmp_path), spark=spark)
+
+
+def test_publish_replaces_only_the_partitions_it_produced(spark, tmp_path):
+    schema = "year INT, month INT, v STRING"
+    first = context(spark, tmp_path, "Load", "Aggregate")
+    first.publish("t", spark.createDataFrame([(2013, 1, "old"), (2013, 2, "old")], schema), ("year", "month"))
+    second = StageContext(spark, parse_job_args(argv(tmp_path, "Load", "Aggregate", "run-2"), SPEC), "test_job")
+    record = second.publish("t", spark.createDataFrame([(2013, 2, "new"), (2013, 2, "new2")], schema),
+                            ("year", "month"))
+    assert record["partitions"] == ["year=2013/month=2"] and record["rows"] == 2
+    table = spark.read.parquet(str(tmp_path / "warehouse" / "t"))
+    assert sorted((r.month, r.v) for r in table.collect()) == [(1, "old"), (2, "new"), (2, "new2")]
+    part = tmp_path / "warehouse/t/year=2013/month=2"
+    assert sorted(p.name for p in part.iterdir() if not p.name.startswith(".")) == ["part-00000.snappy.parquet"]
+    assert (tmp_path / second.paths.output("t") / "_SUCCESS").exists()
