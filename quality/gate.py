@@ -1,0 +1,319 @@
+"""The quality gate: validate a DataFrame with a suite, flag failing rows, decide a verdict.
+
+GE produces the validation result (the contract and the report); Baton's own Spark
+predicates (:mod:`quality.predicates`) mark which rows failed which expectations, so rows can
+be routed without collecting anything to the driver. The evaluation is swappable through
+the :class:`Evaluator` protocol; the default runs Great Expectations itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
+from quality.suite import Expectation, Suite
+
+FAILED_COLUMN = "_baton_failed"
+QUARANTINE_COLUMN = "_baton_failed_expectations"
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+ROUTED = ("quarantine", "correct")
+
+
+class Evaluator(Protocol):
+    """Validates a DataFrame against a suite.
+
+    Returns ``ExpectationSuiteValidationResult.to_json_dict()`` of GE 1.x, with one result per
+    suite expectation whose ``expectation_config.meta.baton.name`` is the Baton name (as in
+    ``Suite.raw``).
+    """
+
+    def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict: ...
+
+
+class GreatExpectationsEvaluator:
+    """Runs Great Expectations 1.x in one ephemeral context, reused across calls.
+
+    Each call registers a fresh dataframe asset and validation definition (unique names)
+    plus the suite, runs the validation, then removes them again, so repeated or
+    interleaved calls never clash and the context does not grow.
+    """
+
+    def __init__(self, result_format: Mapping[str, Any] | None = None) -> None:
+        self.result_format = dict(result_format or RESULT_FORMAT)
+        self._context: Any = None
+        self._datasource: Any = None
+        self._run_ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict:
+        """Validate ``df`` with GE and return the JSON-able result dict."""
+        import great_expectations as gx
+
+        with self._lock:
+            context, datasource = self._ensure_context()
+            run_name = f"{suite.name}-{next(self._run_ids)}"
+            asset = datasource.add_dataframe_asset(name=run_name)
+            try:
+                gx_suite = context.suites.add(gx.ExpectationSuite(**copy.deepcopy(suite.raw)))
+                definition = context.validation_definitions.add(
+                    gx.ValidationDefinition(
+                        name=run_name,
+                        data=asset.add_batch_definition_whole_dataframe("whole"),
+                        suite=gx_suite,
+                    )
+                )
+                result = definition.run(
+                    batch_parameters={"dataframe": df},
+                    expectation_parameters=dict(parameters),
+                    result_format=self.result_format,
+                )
+            finally:
+                self._forget(context, datasource, run_name, suite.name)
+        return _json_safe(result.to_json_dict())
+
+    def _ensure_context(self) -> tuple[Any, Any]:
+        """Create the ephemeral context (progress bars off) and its Spark data source once."""
+        if self._context is None:
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            self._datasource = context.data_sources.add_spark(name="baton_spark")
+            self._context = context
+        return self._context, self._datasource
+
+    @staticmethod
+    def _forget(context: Any, datasource: Any, run_name: str, suite_name: str) -> None:
+        """Remove what one run registered (whatever of it exists)."""
+        removals = (
+            lambda: context.validation_definitions.delete(run_name),
+            lambda: context.suites.delete(suite_name),
+            lambda: datasource.delete_asset(run_name),
+        )
+        for remove in removals:
+            with contextlib.suppress(Exception):  # not registered: the run failed before that step
+                remove()
+
+
+def _json_safe(value: dict) -> dict:
+    """A plain-JSON copy of GE's dict (GE converts dates and decimals; anything left becomes a string)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+_default_evaluator: GreatExpectationsEvaluator | None = None
+
+
+def default_evaluator() -> GreatExpectationsEvaluator:
+    """The process-wide GE evaluator, created on first use (GE imports take seconds)."""
+    global _default_evaluator
+    if _default_evaluator is None:
+        _default_evaluator = GreatExpectationsEvaluator()
+    return _default_evaluator
+
+
+@dataclass
+class GateResult:
+    """Outcome of :func:`evaluate`.
+
+    ``flagged`` is the input plus ``_baton_failed: array<string>``: the names of the
+    quarantine/correct expectations each row failed (empty when none; warn-only failures
+    leave it empty). ``expectations`` summarises every expectation (see :func:`summarize`).
+    """
+
+    suite: Suite
+    validation: dict
+    flagged: DataFrame
+    expectations: list[dict]
+
+    def passing(self) -> DataFrame:
+        """Rows that failed no quarantine/correct expectation, without the flag column."""
+        return self.flagged.filter(F.size(FAILED_COLUMN) == 0).drop(FAILED_COLUMN)
+
+    def quarantined(self) -> DataFrame:
+        """Rows that failed at least one, with the names in ``_baton_failed_expectations``."""
+        return self.flagged.filter(F.size(FAILED_COLUMN) > 0).withColumnRenamed(
+            FAILED_COLUMN, QUARANTINE_COLUMN
+        )
+
+    def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> dict:
+        """The verdict for these row counts (see :func:`count_rows` and :func:`make_verdict`)."""
+        return make_verdict(self.suite, self.expectations, rows, failed_rows, correctable_rows)
+
+
+def evaluate(
+    df: DataFrame,
+    suite: Suite,
+    parameters: Mapping[str, Any] | None = None,
+    evaluator: Evaluator | None = None,
+) -> GateResult:
+    """Validate ``df`` with ``suite`` and flag the rows that failed routed expectations.
+
+    Suite parameters, columns and kwargs are checked before the (slow) validation runs.
+    """
+    parameters = dict(parameters or {})
+    flagged = flag_rows(df, routed_conditions(suite, parameters, df.columns))
+    validation = (evaluator or default_evaluator()).validate(df, suite, parameters)
+    return GateResult(suite, validation, flagged, summarize(suite, validation))
+
+
+def routed_conditions(
+    suite: Suite, parameters: Mapping[str, Any], columns: list[str]
+) -> list[tuple[str, Column]]:
+    """``(name, unexpected condition)`` of every quarantine/correct expectation with a row predicate."""
+    conditions = []
+    for exp, kwargs in suite.resolve(parameters):
+        if exp.on_fail not in ROUTED:
+            continue
+        try:
+            condition = unexpected_condition(exp.type, kwargs, columns)
+        except ValueError as exc:
+            where = f"suite {suite.name!r} ({suite.source}): expectation {exp.name!r}"
+            raise ValueError(f"{where}: {exc}") from exc
+        if condition is not None:
+            conditions.append((exp.name, condition))
+    return conditions
+
+
+def flag_rows(df: DataFrame, conditions: list[tuple[str, Column]]) -> DataFrame:
+    """``df`` plus ``_baton_failed``, the names of the conditions each row meets, in one projection."""
+    if FAILED_COLUMN in df.columns:
+        raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
+    names = [F.when(condition, F.lit(name)) for name, condition in conditions]
+    failed = F.filter(F.array(*names), lambda name: name.isNotNull()) if names else F.array()
+    return df.select("*", failed.cast("array<string>").alias(FAILED_COLUMN))
+
+
+def count_rows(flagged: DataFrame, suite: Suite) -> tuple[int, int, int]:
+    """``(rows, failed_rows, correctable_rows)`` of a flagged DataFrame in a single aggregation.
+
+    A failed row is correctable when every expectation it failed has ``on_fail == "correct"``.
+    """
+    correct = [exp.name for exp in suite.expectations if exp.on_fail == "correct"]
+    failed = F.size(FAILED_COLUMN) > 0
+    all_correct = F.forall(FAILED_COLUMN, lambda name: name.isin(correct)) if correct else F.lit(False)
+    row = flagged.agg(
+        F.count(F.lit(1)),
+        F.count(F.when(failed, 1)),
+        F.count(F.when(failed & all_correct, 1)),
+    ).first()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def summarize(suite: Suite, validation: Mapping[str, Any]) -> list[dict]:
+    """One dict per suite expectation, in suite order, from GE's validation result."""
+    results = {_result_name(result): result for result in validation.get("results", [])}
+    summaries = []
+    for exp in suite.expectations:
+        if exp.name not in results:
+            raise ValueError(
+                f"the validation result of suite {suite.name!r} has no result for expectation {exp.name!r}"
+            )
+        summaries.append(_summary(exp, results[exp.name]))
+    return summaries
+
+
+def _result_name(result: Mapping[str, Any]) -> str | None:
+    config = result.get("expectation_config") or {}
+    return ((config.get("meta") or {}).get("baton") or {}).get("name")
+
+
+def _summary(exp: Expectation, result: Mapping[str, Any]) -> dict:
+    details = result.get("result") or {}
+    summary = {
+        "name": exp.name,
+        "type": exp.type,
+        "columns": exp.columns,
+        "on_fail": exp.on_fail,
+        "row_level": exp.type in ROW_LEVEL_TYPES,
+        "success": result.get("success"),
+        "unexpected_count": details.get("unexpected_count"),
+        "reason": exp.reason,
+        "error": _exception_message(result.get("exception_info")),
+    }
+    if "observed_value" in details:
+        summary["observed_value"] = details["observed_value"]
+    return summary
+
+
+def _exception_message(info: Any) -> str | None:
+    """GE's exception message, from a single ``exception_info`` or one keyed by metric."""
+    if not isinstance(info, Mapping):
+        return None
+    if "raised_exception" in info:
+        return (info.get("exception_message") or "exception") if info["raised_exception"] else None
+    messages = [_exception_message(item) for item in info.values()]
+    return "; ".join(message for message in messages if message) or None
+
+
+def make_verdict(
+    suite: Suite, expectations: list[dict], rows: int, failed_rows: int, correctable_rows: int
+) -> dict:
+    """Decide whether the run continues (``passed``), needs correction (``correctable``), or stops.
+
+    Rows failing only ``correct`` expectations are correctable; the others stay quarantined
+    and may be at most ``suite.tolerance`` of all rows. A failed quarantine/correct
+    expectation without row counts (table-level, or GE raised) blocks the run.
+    """
+    uncorrectable = failed_rows - correctable_rows
+    within = uncorrectable == 0 if rows == 0 else uncorrectable / rows <= suite.tolerance
+    blocking = [exp["name"] for exp in expectations if _blocks(exp)]
+    return {
+        "passed": within and correctable_rows == 0 and not blocking,
+        "correctable": within and correctable_rows > 0 and not blocking,
+        "rows": rows,
+        "failedRows": failed_rows,
+        "correctableRows": correctable_rows,
+        "failedExpectations": [
+            {
+                "name": exp["name"],
+                "type": exp["type"],
+                "onFail": exp["on_fail"],
+                "unexpectedCount": exp["unexpected_count"],
+                "success": exp["success"],
+            }
+            for exp in expectations
+            if exp["success"] is False or (exp["unexpected_count"] or 0) > 0
+        ],
+        "tolerance": suite.tolerance,
+        "suite": suite.name,
+        "reason": _reason(suite, rows, failed_rows, correctable_rows, within, blocking),
+    }
+
+
+def _blocks(exp: Mapping[str, Any]) -> bool:
+    """A failed routed expectation that cannot be settled row by row."""
+    no_row_counts = not exp.get("row_level") or exp.get("error") is not None
+    return exp["success"] is False and exp["on_fail"] in ROUTED and no_row_counts
+
+
+def _reason(suite: Suite, rows: int, failed: int, correctable: int, within: bool, blocking: list[str]) -> str:
+    """One sentence explaining the verdict."""
+    if blocking:
+        return (
+            f"Suite {suite.name!r} failed expectation(s) {', '.join(blocking)} that cannot be settled "
+            f"row by row (table-level, or Great Expectations could not evaluate them)."
+        )
+    uncorrectable = failed - correctable
+    share = uncorrectable / max(rows, 1)
+    kept = f"{uncorrectable} of {rows} rows ({share:.1%}) failed uncorrectable expectations"
+    if not within:
+        return f"{kept}, above the suite tolerance of {suite.tolerance:.1%}."
+    if correctable:
+        return (
+            f"{correctable} of {rows} rows failed only correctable expectations and go to correction; "
+            f"{kept}, within the tolerance of {suite.tolerance:.1%}."
+        )
+    if uncorrectable:
+        return f"{kept} and are quarantined, within the tolerance of {suite.tolerance:.1%}."
+    return f"All {rows} rows passed suite {suite.name!r}."

@@ -1,0 +1,299 @@
+"""Spark predicates that select exactly the rows Great Expectations 1.24 counts as unexpected.
+
+Each predicate mirrors GE's own Spark implementation (``expectations/metrics/*_map_metrics``
+and ``SparkDFExecutionEngine.get_domain_records``):
+
+* kwargs are read through GE's pydantic model of the expectation, as GE does before it
+  computes anything: defaults are filled in and values coerced (``between`` bounds become
+  floats, or dates/datetimes for ISO strings; length bounds become ints; a string
+  ``row_condition`` becomes GE's Condition object);
+* rows outside ``row_condition`` are never unexpected (GE filters them out first). A string
+  condition is Spark SQL, whatever ``condition_parser`` says, except ``great_expectations``,
+  whose ``col("x") > 1`` syntax GE parses itself;
+* column-map expectations skip nulls (a null is never unexpected), except
+  ``expect_column_values_to_(not_)be_null``. NaN is *not* null: it is compared like any
+  value, with Spark's NaN semantics (NaN equals NaN and is larger than every number);
+* pair and multicolumn expectations skip nothing but the rows ``ignore_row_if`` drops;
+* uniqueness is a window count over the rows GE considers, so the predicate of
+  ``expect_column_values_to_be_unique`` and ``expect_compound_columns_to_be_unique``
+  contains a window function. Spark refuses window functions inside ``WHERE``:
+  use :func:`filter_unexpected` (or put the condition in a projection first);
+* where GE's condition evaluates to NULL the row is not counted; the returned Column is
+  therefore never NULL.
+
+The Column is TRUE exactly for the rows in GE's ``unexpected_count``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import reduce
+from itertools import combinations
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+# Expectations with no row-level meaning: GE 1.24's BatchExpectation and ColumnAggregateExpectation
+# types, plus the type checks, which GE evaluates on the Spark schema rather than per value.
+_TABLE_LEVEL_TYPES = frozenset(
+    {
+        "expect_column_bootstrapped_ks_test_p_value_to_be_greater_than",
+        "expect_column_chi_square_test_p_value_to_be_greater_than",
+        "expect_column_distinct_values_to_be_in_set",
+        "expect_column_distinct_values_to_contain_set",
+        "expect_column_distinct_values_to_equal_set",
+        "expect_column_kl_divergence_to_be_less_than",
+        "expect_column_max_to_be_between",
+        "expect_column_mean_to_be_between",
+        "expect_column_median_to_be_between",
+        "expect_column_min_to_be_between",
+        "expect_column_most_common_value_to_be_in_set",
+        "expect_column_pair_cramers_phi_value_to_be_less_than",
+        "expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than",
+        "expect_column_proportion_of_non_null_values_to_be_between",
+        "expect_column_proportion_of_unique_values_to_be_between",
+        "expect_column_quantile_values_to_be_between",
+        "expect_column_stdev_to_be_between",
+        "expect_column_sum_to_be_between",
+        "expect_column_to_exist",
+        "expect_column_type_to_be",
+        "expect_column_unique_value_count_to_be_between",
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_of_type",
+        "expect_query_results_to_match_comparison",
+        "expect_table_column_count_to_be_between",
+        "expect_table_column_count_to_equal",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_table_columns_to_match_set",
+        "expect_table_row_count_to_be_between",
+        "expect_table_row_count_to_equal",
+        "expect_table_row_count_to_equal_other_table",
+        "unexpected_rows_expectation",
+    }
+)
+
+
+class PredicateError(ValueError):
+    """An expectation cannot be turned into a row predicate (unknown column, unsupported type, bad kwargs)."""
+
+
+def unexpected_condition(
+    exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str]
+) -> Column | None:
+    """TRUE for exactly the rows GE 1.24 counts as unexpected; None for table-level/aggregate types.
+
+    ``kwargs`` must be resolved (no ``$PARAMETER`` references); ``df_columns`` are the
+    DataFrame's column names, used to reject unknown columns with a clear message.
+    """
+    builder = _BUILDERS.get(exp_type)
+    if builder is None:
+        if exp_type in _TABLE_LEVEL_TYPES:
+            return None
+        raise PredicateError(
+            f"{exp_type}: no row-level Spark predicate is implemented for this expectation type "
+            f"(supported: {', '.join(sorted(_BUILDERS))}); use a supported type or on_fail 'warn'"
+        )
+    _check_columns(exp_type, kwargs, list(df_columns))
+    params = ge_kwargs(exp_type, kwargs)
+    in_domain = _row_condition(params["row_condition"])
+    return F.coalesce(builder(params, in_domain), F.lit(False))
+
+
+def ge_kwargs(exp_type: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``kwargs`` as GE's pydantic model of ``exp_type`` validates them (defaults filled, values coerced)."""
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    try:
+        model = get_expectation_impl(exp_type)(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise PredicateError(f"{exp_type}: Great Expectations rejects these kwargs: {exc}") from exc
+    return {name: getattr(model, name) for name in model.__fields__}
+
+
+def filter_unexpected(df: DataFrame, condition: Column) -> DataFrame:
+    """Rows of ``df`` where ``condition`` holds; works for window conditions too."""
+    flag = "__baton_unexpected"
+    return df.withColumn(flag, condition).filter(F.col(flag)).drop(flag)
+
+
+def _check_columns(exp_type: str, kwargs: Mapping[str, Any], df_columns: list[str]) -> None:
+    names = [kwargs[key] for key in ("column", "column_A", "column_B") if key in kwargs]
+    names += list(kwargs.get("column_list") or [])
+    if not names:
+        raise PredicateError(
+            f"{exp_type}: kwargs name no column (expected 'column', 'column_A'/'column_B' "
+            f"or 'column_list'); got {sorted(kwargs)}"
+        )
+    missing = [name for name in names if name not in df_columns]
+    if missing:
+        raise PredicateError(f"{exp_type}: unknown column(s) {missing}; the DataFrame has {df_columns}")
+
+
+def _row_condition(condition: Any) -> Column:
+    """The rows GE keeps after applying its validated ``row_condition`` (a GE Condition or None)."""
+    if condition is None:
+        return F.lit(True)
+    return F.expr(_condition_sql(condition.dict()))
+
+
+def _col(name: str) -> Column:
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _condition_sql(condition: Mapping[str, Any]) -> str:
+    """Spark SQL of a serialised GE Condition, as ``SparkDFExecutionEngine.condition_to_filter_clause``."""
+    from great_expectations.execution_engine.sparkdf_execution_engine import _quote_spark_identifier
+
+    kind = condition.get("type")
+    if kind == "pass_through":
+        return condition["pass_through_filter"]
+    if kind in ("and", "or"):
+        parts = [_condition_sql(part) for part in condition["conditions"]]
+        return "(" + f" {kind.upper()} ".join(parts) + ")"
+    column = _quote_spark_identifier(condition["column"]["name"])
+    if kind == "nullity":
+        return f"{column} IS NULL" if condition["is_null"] else f"{column} IS NOT NULL"
+    if kind == "comparison":
+        operator, value = str(condition["operator"]), condition["parameter"]
+        if operator in ("IN", "NOT_IN"):
+            connector = "IN" if operator == "IN" else "NOT IN"
+            return f"{column} {connector} ({', '.join(map(repr, value))})"
+        return f"{column} {operator} {value!r}"
+    raise PredicateError(f"unknown row_condition type {kind!r} in {dict(condition)!r}")
+
+
+# --- column-map expectations: nulls are skipped -------------------------------------------
+
+
+def _column_map(expected: Callable[[Column, Mapping[str, Any]], Column]) -> Callable:
+    """GE's column-map rule: unexpected = in domain AND value not null AND NOT expected."""
+
+    def build(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+        column = _col(kwargs["column"])
+        return in_domain & column.isNotNull() & ~expected(column, kwargs)
+
+    return build
+
+
+def _in_set(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    value_set = kwargs["value_set"]
+    return F.lit(True) if value_set is None else column.isin(list(value_set))
+
+
+def _not_in_set(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    value_set = kwargs["value_set"]
+    return F.lit(True) if value_set is None else ~column.isin(list(value_set))
+
+
+def _bounds(value: Column, kwargs: Mapping[str, Any], literal: Callable[[Any], Any]) -> Column:
+    """``min_value <= value <= max_value`` honouring strict_min/strict_max and a None bound."""
+    low, high = kwargs["min_value"], kwargs["max_value"]
+    if low is None and high is None:
+        raise PredicateError("min_value and max_value cannot both be None")
+    try:
+        inverted = low is not None and high is not None and low > high
+    except TypeError as exc:
+        raise PredicateError(f"min_value {low!r} and max_value {high!r} cannot be compared") from exc
+    if inverted:
+        raise PredicateError(f"min_value {low!r} is greater than max_value {high!r}")
+    conditions = []
+    if low is not None:
+        conditions.append(value > literal(low) if kwargs["strict_min"] else value >= literal(low))
+    if high is not None:
+        conditions.append(value < literal(high) if kwargs["strict_max"] else value <= literal(high))
+    return reduce(lambda a, b: a & b, conditions)
+
+
+def _between(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    return _bounds(column, kwargs, F.lit)
+
+
+def _lengths_between(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    return _bounds(F.length(column), kwargs, lambda bound: bound)
+
+
+def _matches(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    return column.rlike(kwargs["regex"])
+
+
+def _not_matches(column: Column, kwargs: Mapping[str, Any]) -> Column:
+    return ~column.rlike(kwargs["regex"])
+
+
+def _null_check(expect_null: bool) -> Callable:
+    """Null expectations do not skip nulls."""
+
+    def build(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+        column = _col(kwargs["column"])
+        return in_domain & (column.isNotNull() if expect_null else column.isNull())
+
+    return build
+
+
+# --- window (uniqueness) expectations ----------------------------------------------------
+
+
+def _duplicated(partition: Column, considered: Column) -> Column:
+    """TRUE for considered rows whose partition key occurs more than once among considered rows."""
+    occurrences = F.count(F.when(considered, F.lit(1))).over(Window.partitionBy(partition))
+    return considered & (occurrences > 1)
+
+
+def _unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    column = _col(kwargs["column"])
+    return _duplicated(column, in_domain & column.isNotNull())
+
+
+def _kept_by_ignore_row_if(kwargs: Mapping[str, Any], columns: list[str]) -> Column:
+    """Rows GE keeps under ``ignore_row_if`` for pair and multicolumn expectations."""
+    mode = kwargs["ignore_row_if"]
+    nulls = [_col(name).isNull() for name in columns]
+    if mode in ("both_values_are_missing", "all_values_are_missing"):
+        return ~reduce(lambda a, b: a & b, nulls)
+    if mode in ("either_value_is_missing", "any_value_is_missing"):
+        return ~reduce(lambda a, b: a | b, nulls)
+    if mode in ("neither", "never"):
+        return F.lit(True)
+    raise PredicateError(f"unrecognised ignore_row_if {mode!r}")
+
+
+def _compound_unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    columns = list(kwargs["column_list"])
+    considered = in_domain & _kept_by_ignore_row_if(kwargs, columns)
+    return _duplicated(F.struct(*[_col(name) for name in columns]), considered)
+
+
+# --- pair and multicolumn map expectations: no null skipping, ignore_row_if instead -------------
+
+
+def _a_greater_than_b(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    a, b = _col(kwargs["column_A"]), _col(kwargs["column_B"])
+    kept = _kept_by_ignore_row_if(kwargs, [kwargs["column_A"], kwargs["column_B"]])
+    expected = ((a >= b) | a.eqNullSafe(b)) if kwargs["or_equal"] else (a > b)
+    return in_domain & kept & ~expected
+
+
+def _unique_within_record(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    columns = list(kwargs["column_list"])
+    kept = _kept_by_ignore_row_if(kwargs, columns)
+    repeats = [_col(x).eqNullSafe(_col(y)) for x, y in combinations(columns, 2)]
+    return in_domain & kept & reduce(lambda a, b: a | b, repeats, F.lit(False))
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any], Column], Column]] = {
+    "expect_column_values_to_not_be_null": _null_check(expect_null=False),
+    "expect_column_values_to_be_null": _null_check(expect_null=True),
+    "expect_column_values_to_be_in_set": _column_map(_in_set),
+    "expect_column_values_to_not_be_in_set": _column_map(_not_in_set),
+    "expect_column_values_to_be_between": _column_map(_between),
+    "expect_column_values_to_match_regex": _column_map(_matches),
+    "expect_column_values_to_not_match_regex": _column_map(_not_matches),
+    "expect_column_value_lengths_to_be_between": _column_map(_lengths_between),
+    "expect_column_values_to_be_unique": _unique,
+    "expect_compound_columns_to_be_unique": _compound_unique,
+    "expect_column_pair_values_a_to_be_greater_than_b": _a_greater_than_b,
+    "expect_select_column_values_to_be_unique_within_record": _unique_within_record,
+}
+
+ROW_LEVEL_TYPES = frozenset(_BUILDERS)
