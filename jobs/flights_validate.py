@@ -1,0 +1,58 @@
+"""Gate the conformed flights tables with their Great Expectations suites.
+
+Flights, airports and weather are each evaluated against their suite in quality/suites/;
+passing rows go to ``output/``, failing rows to ``quarantine/`` with the expectations they
+failed, GE's validation results and Data Docs to ``quality/``, and the stage's verdict to
+``quality/verdict.json``. Planes and airlines pass through unchanged.
+
+    spark-submit jobs/flights_validate.py --execution-id demo-1 --current-stage Validate \\
+        --previous-stage Conform --workflow-bucket ./workflow --initial-data '{}'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame
+
+from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from quality import checkpoint
+
+SUITES = {
+    "flights": "flights_validate",
+    "airports": "flights_validate_airports",
+    "weather": "flights_validate_weather",
+}
+PASS_THROUGH = ("planes", "airlines")
+
+
+def reference_parameters(airports: DataFrame, planes: DataFrame, airlines: DataFrame) -> dict[str, Any]:
+    """The value sets the flights suite checks keys against (its ``$PARAMETER`` references)."""
+    def values(df: DataFrame, column: str) -> list[str]:
+        return sorted(r[0] for r in df.select(column).distinct().collect() if r[0] is not None)
+
+    return {"airport_codes": values(airports, "faa"), "tailnums": values(planes, "tailnum"),
+            "carrier_codes": values(airlines, "carrier")}
+
+
+def validate(ctx: StageContext) -> None:
+    tables = {name: ctx.read(name) for name in (*SUITES, *PASS_THROUGH)}
+    parameters = reference_parameters(tables["airports"], tables["planes"], tables["airlines"])
+    verdicts = {
+        name: checkpoint.gate_dataset(ctx, name, tables[name], checkpoint.load(suite), parameters)
+        for name, suite in SUITES.items()
+    }
+    for name in PASS_THROUGH:
+        ctx.write(name, tables[name])
+    checkpoint.write_stage_verdict(ctx, verdicts)
+
+
+SPEC = JobSpec(name="flights_validate", body=validate, description="GE suite gate with quarantine")
+
+
+def main(argv: list[str] | None = None) -> StageContext:
+    return run_stage(SPEC, argv)
+
+
+if __name__ == "__main__":
+    main_entry(SPEC)

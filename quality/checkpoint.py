@@ -1,0 +1,129 @@
+"""Gate a dataset inside a stage and write what the contract asks for.
+
+For one dataset: evaluate its suite, write GE's validation result and Data Docs page to
+``quality/{dataset}/``, commit passing rows to ``output/{dataset}`` and failing rows
+(whole, plus the names of the expectations they failed) to ``quarantine/{dataset}``.
+For the stage: combine the datasets' verdicts into ``quality/verdict.json``, the small
+object the state machine reads. Jobs call these; how a suite is evaluated lives in
+``quality.gate`` and can be swapped without touching them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from baton.paths import validate_name
+from baton.stage import StageContext
+from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, count_rows, evaluate, make_verdict
+from quality.report import render_data_docs_page
+from quality.suite import Suite, suite_from_dict
+
+REASON_COLUMN = "_baton_reason"
+VALIDATION_FILE = "validation_result.json"
+DATA_DOCS_FILE = "data_docs.html"
+
+
+def load(name: str) -> Suite:
+    """Suite ``name`` from quality/suites/, shipped inside the package (also inside the job zip)."""
+    validate_name(name, "suite name")
+    text = resources.files("quality").joinpath("suites", f"{name}.json").read_text(encoding="utf-8")
+    return suite_from_dict(json.loads(text), source=f"quality/suites/{name}.json")
+
+
+def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
+                 parameters: Mapping[str, Any] | None = None,
+                 evaluator: Evaluator | None = None) -> dict[str, Any]:
+    """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict."""
+    result = evaluate(df, suite, parameters or {}, evaluator)
+    flagged = result.flagged.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        rows, failed, correctable = count_rows(flagged, suite)
+        verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
+        write_reports(ctx, dataset, result)
+        summary = quality_summary(verdict)
+        result = replace(result, flagged=flagged)
+        ctx.write(dataset, result.passing(), quality=summary)
+        ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
+    finally:
+        flagged.unpersist()
+    return verdict
+
+
+def with_reasons(quarantined: DataFrame, suite: Suite) -> DataFrame:
+    """Add ``_baton_reason``: the suite's reasons for the expectations a row failed, joined by '; '."""
+    reasons = F.create_map(*[F.lit(x) for e in suite.expectations for x in (e.name, e.reason or e.name)])
+    failed = F.col(QUARANTINE_COLUMN)
+    return quarantined.withColumn(
+        REASON_COLUMN, F.array_join(F.transform(failed, lambda name: F.coalesce(reasons[name], name)), "; "))
+
+
+def correction_verdict(suite: Suite, output: Mapping[str, Any], kept: Mapping[str, Any],
+                       remaining: DataFrame, quarantined_before: int) -> dict[str, Any]:
+    """The verdict after a correction job: what is still quarantined, against the suite's tolerance.
+
+    ``output`` and ``kept`` are the manifests of the committed output and quarantine;
+    ``remaining`` is the committed quarantine (read back, small).
+    """
+    rows = output["rows"] + kept["rows"]
+    still = kept["rows"]
+    by_name = dict(remaining.select(F.explode(QUARANTINE_COLUMN).alias("name")).groupBy("name").count().collect())
+    on_fail = {e.name: e for e in suite.expectations}
+    within = still <= suite.tolerance * rows if rows else still == 0
+    return {
+        "suite": suite.name, "passed": within, "correctable": False, "rows": rows, "failedRows": still,
+        "correctableRows": 0, "correctedRows": quarantined_before - still, "tolerance": suite.tolerance,
+        "failedExpectations": [
+            {"name": n, "type": on_fail[n].type if n in on_fail else None,
+             "onFail": on_fail[n].on_fail if n in on_fail else None, "unexpectedCount": k, "success": False}
+            for n, k in sorted(by_name.items())],
+        "reason": (f"{quarantined_before - still} of {quarantined_before} quarantined rows corrected; "
+                   f"{still} of {rows} rows stay quarantined "
+                   f"({'within' if within else 'above'} the tolerance of {suite.tolerance:.2%})"),
+    }
+
+
+def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
+    prefix = ctx.paths.quality(dataset)
+    ctx.write_object(f"{prefix}/{VALIDATION_FILE}", result.validation)
+    ctx.storage.write_bytes(f"{prefix}/{DATA_DOCS_FILE}", render_data_docs_page(result.validation).encode())
+
+
+def quality_summary(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """What a manifest carries of a verdict: enough to read without opening the reports."""
+    keys = ("suite", "passed", "correctable", "rows", "failedRows", "correctableRows")
+    return {k: verdict[k] for k in keys if k in verdict} | {
+        "failedExpectations": [e["name"] for e in verdict.get("failedExpectations", [])]}
+
+
+def stage_verdict(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """One verdict for the stage from its datasets' verdicts (passed only if all passed)."""
+    failed_hard = [d for d, v in parts.items() if not v["passed"] and not v["correctable"]]
+    correctable = [d for d, v in parts.items() if v["correctable"]]
+    reasons = [f"{d}: {v['reason']}" for d, v in parts.items() if not v["passed"]]
+    return {
+        "passed": not failed_hard and not correctable,
+        "correctable": not failed_hard and bool(correctable),
+        "rows": sum(v["rows"] for v in parts.values()),
+        "failedRows": sum(v["failedRows"] for v in parts.values()),
+        "correctableRows": sum(v.get("correctableRows", 0) for v in parts.values()),
+        "failedExpectations": [dict(e, dataset=d) for d, v in parts.items() for e in v["failedExpectations"]],
+        "reason": "; ".join(reasons) if reasons else "all datasets passed their suites",
+        "datasets": {d: dict(v) for d, v in parts.items()},
+    }
+
+
+def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Write ``quality/verdict.json`` last, after every dataset of the stage is committed."""
+    verdict = stage_verdict(parts) | {"executionId": ctx.execution_id, "stage": ctx.current_stage}
+    ctx.write_object(ctx.paths.verdict, verdict)
+    print(f"baton: {ctx.current_stage} verdict: " + json.dumps(
+        {k: verdict[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}))
+    return verdict
