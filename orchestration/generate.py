@@ -1,0 +1,289 @@
+"""Amazon States Language (JSONPath mode) generated from a pipeline declaration.
+
+The same definition is deployed to AWS Step Functions and run by Baton's local executor.
+Its shape, for the flights pipeline::
+
+    Start (Choice: $.execution.id given?) -> NameExecution (Pass) -> Resume (Choice on $.resumeFromStage)
+    Resume -> IngestFormat (Choice on $.initialData.format) -> Ingest<Format> (Parallel: one job per source)
+           -> Conform (glue) -> Validate (emr) -> ReadValidateVerdict (s3:getObject) -> ValidateVerdict (Choice)
+              passed:      ValidatePassed (Pass) -> Enrich
+              correctable: Correct (glue) -> ReadCorrectVerdict -> CorrectVerdict -> CorrectPassed -> Enrich
+              otherwise:   <Stage>QualityFailed (Pass) -> NotifyQualityFailure (sns) -> DataQualityFailed (Fail)
+           -> Enrich (emr) -> Aggregate (glue) -> Load (glue) -> Succeeded
+    every Task: Retry (any error) and Catch-all -> <State>Caught (Pass: names the state) -> NotifyFailure -> Failed
+
+State data stays small: task results go through ResultSelector into ``$.results.<Stage>``.
+The execution id the jobs write under is ``$.execution.id``: the execution's name, set at
+the start, or given in the input to resume an earlier execution from a later stage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from baton.paths import WorkflowBucket
+from orchestration.pipeline import TASK_RETRY, Job, Pipeline, Stage
+
+GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
+EMR_ADD_STEP_SYNC = "arn:aws:states:::elasticmapreduce:addStep.sync"
+S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+SNS_PUBLISH = "arn:aws:states:::sns:publish"
+SYNC_RESOURCES = (GLUE_SYNC, EMR_ADD_STEP_SYNC)
+TYPES = ("standard", "express")
+QUALITY_ERROR = "DataQualityFailed"
+
+
+class ExpressNotAllowed(ValueError):
+    """Express workflows cannot run .sync (run-a-job) integrations."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where a definition points: bucket, EMR cluster, alert topic, uploaded code."""
+
+    workflow_bucket: str
+    emr_cluster_id: str = "local"
+    alert_topic: str = "arn:aws:sns:us-east-1:000000000000:baton-alerts"
+    artifacts: str = "dist"
+    aws_region: str = "us-east-1"
+
+    @classmethod
+    def from_conf(cls, settings: dict[str, Any], workflow_bucket: str | None = None) -> Deployment:
+        return cls(workflow_bucket=workflow_bucket or settings["workflowBucket"],
+                   emr_cluster_id=settings.get("emr", {}).get("clusterId", "local"),
+                   alert_topic=settings["notifications"]["topic"],
+                   artifacts=settings.get("artifacts", "dist"))
+
+    @property
+    def bucket(self) -> WorkflowBucket:
+        return WorkflowBucket.parse(self.workflow_bucket)
+
+
+def generate(pipeline: Pipeline, deployment: Deployment, workflow_type: str = "standard") -> dict[str, Any]:
+    """The state machine definition of ``pipeline``; refuses Express for .sync tasks."""
+    if workflow_type not in TYPES:
+        raise ValueError(f"workflow type must be one of {TYPES}, got {workflow_type!r}")
+    states = _Builder(pipeline, deployment).build()
+    definition = {
+        "Comment": f"Baton pipeline {pipeline.name} ({workflow_type.upper()}): {pipeline.description}",
+        "StartAt": "Start",
+        "States": states,
+    }
+    if workflow_type == "express":
+        sync = sorted(n for n, s in states.items() if _uses_sync(s))
+        if sync:
+            raise ExpressNotAllowed(
+                f"pipeline {pipeline.name} cannot be an Express workflow: Express runs only request-response "
+                f"tasks, and these states wait for a job to finish (.sync): {', '.join(sync)}. "
+                "Use --type standard.")
+    return definition
+
+
+def _uses_sync(state: dict[str, Any]) -> bool:
+    if state.get("Resource") in SYNC_RESOURCES:
+        return True
+    return any(_uses_sync(s) for b in state.get("Branches", []) for s in b["States"].values())
+
+
+def _literal(value: str) -> str:
+    """``value`` as a string literal of an intrinsic function (escape \\, ', { and })."""
+    escaped = "".join("\\" + ch if ch in "\\'{}" else ch for ch in value)
+    return f"'{escaped}'"
+
+
+def to_json(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, indent=2) + "\n"
+
+
+class _Builder:
+    def __init__(self, pipeline: Pipeline, deployment: Deployment):
+        self.pipeline = pipeline
+        self.deployment = deployment
+        self.bucket = deployment.bucket
+        self.states: dict[str, Any] = {}
+        self.caught: dict[str, Any] = {}  # the <State>Caught passes, placed after the main path
+
+    def build(self) -> dict[str, Any]:
+        stages = self.pipeline.stages
+        self._start()
+        self._resume()
+        self._extraction(next_state=stages[0].name)
+        for index, stage in enumerate(stages):
+            after = stages[index + 1].name if index + 1 < len(stages) else "Succeeded"
+            self._stage(stage, after)
+        self.states["Succeeded"] = {"Type": "Succeed"}
+        self.states.update(self.caught)
+        self._failure_path()
+        return self.states
+
+    # -- entry -------------------------------------------------------------------------------
+    def _start(self) -> None:
+        self.states["Start"] = {
+            "Type": "Choice",
+            "Comment": "An input that names an execution resumes it; otherwise this execution's name is its id.",
+            "Choices": [{"Variable": "$.execution.id", "IsPresent": True, "Next": "Resume"}],
+            "Default": "NameExecution",
+        }
+        self.states["NameExecution"] = {
+            "Type": "Pass", "Parameters": {"id.$": "$$.Execution.Name"}, "ResultPath": "$.execution",
+            "Next": "Resume"}
+
+    def _resume(self) -> None:
+        choices = []
+        for stage in self.pipeline.all_stages():
+            # A Choice on a missing path is a runtime error on AWS: test presence first.
+            rules = [{"Variable": "$.resumeFromStage", "IsPresent": True},
+                     {"Variable": "$.resumeFromStage", "StringEquals": stage.name}]
+            gate = self.pipeline.gate_of(stage)
+            if gate is not None:  # which output to read (gate or correction) must be known
+                rules.append({"Variable": f"$.gated.{gate.name}", "IsPresent": True})
+            choices.append({"And": rules, "Next": stage.name})
+        self.states["Resume"] = {
+            "Type": "Choice",
+            "Comment": "Start at any stage from the outputs an earlier run of this execution committed.",
+            "Choices": choices, "Default": "IngestFormat"}
+
+    def _extraction(self, next_state: str) -> None:
+        extraction = self.pipeline.extraction
+        formats = list(extraction.jobs_by_format)
+        self.states["IngestFormat"] = {
+            "Type": "Choice",
+            "Comment": "Route by the declared format of the raw data (default: "
+                       f"{extraction.default_format}).",
+            "Choices": [{"And": [{"Variable": "$.initialData.format", "IsPresent": True},
+                                 {"Variable": "$.initialData.format", "StringEquals": fmt}],
+                         "Next": f"{extraction.name}{fmt.capitalize()}"} for fmt in formats],
+            "Default": f"{extraction.name}{extraction.default_format.capitalize()}"}
+        for fmt in formats:
+            job = extraction.job_for(fmt)
+            branches = []
+            for source in extraction.sources:
+                name = f"{extraction.name}{source.capitalize()}{fmt.capitalize()}"
+                # No Catch inside a branch (a branch cannot leave its Parallel): the Parallel state catches.
+                task = self._job_task(job, extraction.engine, extraction.name, None, extraction.timeout_seconds,
+                                      {"--source": source}, result_path="$.result", catch=False)
+                task.update({"OutputPath": "$.result", "End": True})
+                branches.append({"StartAt": name, "States": {name: task}})
+            state_name = f"{extraction.name}{fmt.capitalize()}"
+            self.states[state_name] = {
+                "Type": "Parallel", "Comment": f"Extract every source from {fmt} in parallel.",
+                "Branches": branches, "ResultPath": f"$.results.{extraction.name}",
+                "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch(state_name), "Next": next_state}
+
+    # -- stages ------------------------------------------------------------------------------
+    def _stage(self, stage: Stage, after: str) -> None:
+        previous_path = f"$.gated.{gate.name}" if (gate := self.pipeline.gate_of(stage)) else None
+        task = self._job_task(stage.job, stage.engine, stage.name, stage.previous, stage.timeout_seconds,
+                              previous_path=previous_path, retry=stage.retry_policy.to_asl())
+        if not stage.gated:
+            self.states[stage.name] = task | {"Next": after}
+            return
+        self.states[stage.name] = task | {"Next": f"Read{stage.name}Verdict"}
+        passed = f"{stage.name}Passed"
+        self.states[passed] = {"Type": "Pass", "Result": stage.name, "ResultPath": f"$.gated.{stage.name}",
+                               "Next": after}
+        correction = stage.correction
+        self._verdict(stage, passed, correction.name if correction else None)
+        if correction is not None:
+            fix = self._job_task(correction.job, correction.engine, correction.name, stage.name,
+                                 correction.timeout_seconds, retry=correction.retry_policy.to_asl())
+            self.states[correction.name] = fix | {"Next": f"Read{correction.name}Verdict"}
+            self.states[f"{correction.name}Passed"] = {
+                "Type": "Pass", "Result": correction.name, "ResultPath": f"$.gated.{stage.name}", "Next": after}
+            self._verdict(correction, f"{correction.name}Passed", None)
+
+    def _verdict(self, stage: Stage, passed: str, correction: str | None) -> None:
+        read = f"Read{stage.name}Verdict"
+        key = self.bucket.prefix + "/" if self.bucket.prefix else ""
+        self.states[read] = {
+            "Type": "Task", "Resource": S3_GET_OBJECT,
+            "Comment": f"The small verdict the {stage.name} job wrote last.",
+            "Parameters": {"Bucket": self.bucket.root,
+                           "Key.$": f"States.Format('{key}executions/{{}}/{stage.name}/quality/verdict.json', "
+                                    "$.execution.id)"},
+            "ResultSelector": {"verdict.$": "States.StringToJson($.Body)"},
+            "ResultPath": f"$.quality.{stage.name}",
+            "TimeoutSeconds": 60, "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch(read),
+            "Next": f"{stage.name}Verdict"}
+        verdict = f"$.quality.{stage.name}.verdict"
+        choices = [{"Variable": f"{verdict}.passed", "BooleanEquals": True, "Next": passed}]
+        if correction:
+            choices.append({"Variable": f"{verdict}.correctable", "BooleanEquals": True, "Next": correction})
+        failed = f"{stage.name}QualityFailed"
+        self.states[f"{stage.name}Verdict"] = {"Type": "Choice", "Choices": choices, "Default": failed}
+        self.states[failed] = {
+            "Type": "Pass", "Comment": "Shape the verdict like a caught error for the notification.",
+            "Parameters": {"Error": QUALITY_ERROR, "Cause.$": f"{verdict}.reason", "State": stage.name},
+            "ResultPath": "$.error", "Next": "NotifyQualityFailure"}
+
+    # -- tasks -------------------------------------------------------------------------------
+    def _job_task(self, job: Job, engine: str, stage: str, previous: str | None, timeout: int,
+                  extra: dict[str, str] | None = None, previous_path: str | None = None,
+                  result_path: str | None = None, retry: dict | None = None,
+                  catch: bool = True) -> dict[str, Any]:
+        arguments: dict[str, str] = {"--current-stage": stage, "--workflow-bucket": str(self.bucket)}
+        arguments |= job.arguments | (extra or {})
+        if previous_path:
+            arguments["--previous-stage.$"] = previous_path
+        elif previous:
+            arguments["--previous-stage"] = previous
+        task = (self._glue(job, arguments) if engine == "glue" else self._emr(job, stage, arguments))
+        task |= {"TimeoutSeconds": timeout, "ResultPath": result_path or f"$.results.{stage}",
+                 "Retry": [retry or TASK_RETRY.to_asl()]}
+        return task | {"Catch": self._catch(stage)} if catch else task
+
+    @staticmethod
+    def _glue(job: Job, arguments: dict[str, str]) -> dict[str, Any]:
+        return {
+            "Type": "Task", "Resource": GLUE_SYNC,
+            "Parameters": {"JobName": job.name, "Arguments": {
+                "--execution-id.$": "$.execution.id",
+                "--initial-data.$": "States.JsonToString($.initialData)", **arguments}},
+            "ResultSelector": {"JobRunId.$": "$.Id", "JobRunState.$": "$.JobRunState",
+                               "ExecutionTime.$": "$.ExecutionTime"},
+        }
+
+    def _emr(self, job: Job, stage: str, arguments: dict[str, str]) -> dict[str, Any]:
+        artifacts = self.deployment.artifacts.rstrip("/")
+        args = [_literal(a) for a in ("spark-submit", "--deploy-mode", "cluster", "--py-files",
+                                      f"{artifacts}/baton-jobs.zip", f"{artifacts}/{job.script}")]
+        args += ["'--execution-id'", "$.execution.id", "'--initial-data'", "States.JsonToString($.initialData)"]
+        for name, value in arguments.items():
+            if name.endswith(".$"):
+                args += [_literal(name[:-2]), value]
+            else:
+                args += [_literal(name), _literal(value)]
+        return {
+            "Type": "Task", "Resource": EMR_ADD_STEP_SYNC,
+            "Parameters": {"ClusterId": self.deployment.emr_cluster_id, "Step": {
+                "Name": f"{job.name} {stage}", "ActionOnFailure": "CONTINUE",
+                "HadoopJarStep": {"Jar": "command-runner.jar", "Args.$": f"States.Array({', '.join(args)})"}}},
+            "ResultSelector": {"StepId.$": "$.Step.Id", "State.$": "$.Step.Status.State"},
+        }
+
+    def _catch(self, state: str) -> list[dict[str, Any]]:
+        caught = f"{state}Caught"
+        self.caught[caught] = {
+            "Type": "Pass", "Comment": f"Name the failed state ({state}) for the notification.",
+            "Parameters": {"Error.$": "$.caught.Error", "Cause.$": "$.caught.Cause", "State": state},
+            "ResultPath": "$.error", "Next": "NotifyFailure"}
+        return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": caught}]
+
+    def _failure_path(self) -> None:
+        for name, fail, error in (("NotifyFailure", "Failed", "StageFailed"),
+                                  ("NotifyQualityFailure", QUALITY_ERROR, QUALITY_ERROR)):
+            self.states[name] = {
+                "Type": "Task", "Resource": SNS_PUBLISH,
+                "Parameters": {
+                    "TopicArn": self.deployment.alert_topic,
+                    "Subject": f"Baton {self.pipeline.name} failed",
+                    "Message.$": "States.Format('Baton pipeline " + self.pipeline.name
+                                 + ": execution {} failed in state {}: {}: {}', $.execution.id, "
+                                 "$.error.State, $.error.Error, $.error.Cause)"},
+                "ResultPath": "$.notification", "TimeoutSeconds": 60, "Retry": [TASK_RETRY.to_asl()],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": fail}],
+                "Next": fail}
+            self.states[fail] = {"Type": "Fail", "Error": error,
+                                 "Cause": "See the notification and the execution history for the failed state."}

@@ -1,0 +1,130 @@
+"""How a pipeline is declared: its stages, the engine each runs on, its gate and correction.
+
+A declaration is data. ``orchestration.asl`` turns it into Amazon States Language, and the
+local runner reads the same declaration to find which module a Glue job or EMR step runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from baton.paths import validate_name
+
+ENGINES = ("glue", "emr")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Step Functions Retry of one task (the architecture's defaults)."""
+
+    interval_seconds: int = 20
+    max_attempts: int = 2
+    backoff_rate: float = 2.0
+    max_delay_seconds: int | None = None
+
+    def to_asl(self) -> dict:
+        retry = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": self.interval_seconds,
+                 "MaxAttempts": self.max_attempts, "BackoffRate": self.backoff_rate}
+        if self.max_delay_seconds is not None:
+            retry["MaxDelaySeconds"] = self.max_delay_seconds
+        return retry
+
+
+GLUE_RETRY = RetryPolicy(interval_seconds=300)  # Glue job runs: wait 5 minutes before retrying
+TASK_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
+class Job:
+    """A deployable job: its Glue job name (or EMR step name), module in jobs/, fixed arguments."""
+
+    name: str
+    module: str
+    arguments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def script(self) -> str:
+        return f"jobs/{self.module}.py"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a pipeline. ``previous`` is the stage whose output it reads."""
+
+    name: str
+    job: Job
+    engine: str = "glue"
+    previous: str | None = None
+    gated: bool = False
+    correction: Stage | None = None
+    timeout_seconds: int = 3600
+    retry: RetryPolicy | None = None
+    dataset: str = "flights"  # the dataset the run summary counts
+
+    def __post_init__(self) -> None:
+        validate_name(self.name, "stage name")
+        if self.engine not in ENGINES:
+            raise ValueError(f"stage {self.name}: engine must be one of {ENGINES}, got {self.engine!r}")
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.retry or (GLUE_RETRY if self.engine == "glue" else TASK_RETRY)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The first stage: one job run per source, in parallel, the job chosen by the input's format."""
+
+    name: str
+    sources: tuple[str, ...]
+    jobs_by_format: dict[str, Job]
+    default_format: str
+    engine: str = "glue"
+    timeout_seconds: int = 1800
+    dataset: str = "flights"
+
+    def job_for(self, fmt: str) -> Job:
+        return self.jobs_by_format[fmt]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    name: str
+    extraction: Extraction
+    stages: tuple[Stage, ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        validate_name(self.name, "pipeline name")
+        names = [self.extraction.name] + [s.name for s in self.all_stages()]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"pipeline {self.name}: duplicate stage names {sorted(duplicates)}")
+
+    def all_stages(self) -> list[Stage]:
+        """Main stages in order, each correction stage right after its gated stage."""
+        found = []
+        for stage in self.stages:
+            found.append(stage)
+            if stage.correction:
+                found.append(stage.correction)
+        return found
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.all_stages():
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
+
+    def jobs(self) -> dict[str, Job]:
+        """Every job by its name (Glue job name / EMR step name)."""
+        found = {job.name: job for job in self.extraction.jobs_by_format.values()}
+        found.update({s.job.name: s.job for s in self.all_stages()})
+        return found
+
+    def gate_of(self, stage: Stage) -> Stage | None:
+        """The gated stage with a correction whose verdict decides what ``stage`` reads, if any."""
+        if stage.previous is None:
+            return None
+        previous = self.stage(stage.previous) if stage.previous != self.extraction.name else None
+        return previous if previous is not None and previous.correction is not None else None

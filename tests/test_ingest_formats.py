@@ -1,0 +1,52 @@
+"""The ingest job reads CSV, JSON lines and Parquet into the same typed tables."""
+
+import pytest
+from chispa import assert_df_equality
+
+from baton.errors import BadInputError
+from jobs import flights_ingest
+
+ROWS = [("AA", "American Airlines Inc."), ("UA", "United Air Lines Inc.")]
+
+
+def ingest(raw, bucket, fmt, execution):
+    return flights_ingest.main([
+        "i.py", "--execution-id", execution, "--current-stage", "Ingest", "--workflow-bucket", str(bucket),
+        "--initial-data", f'{{"rawPath": "{raw}"}}', "--source", "airlines", "--format", fmt])
+
+
+def committed(spark, bucket, execution):
+    return spark.read.parquet(str(bucket / "executions" / execution / "Ingest" / "output" / "airlines"))
+
+
+def test_json_lines_and_parquet_give_the_same_table_as_csv(spark, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "airlines.csv").write_text("carrier,name\n" + "".join(f"{c},{n}\n" for c, n in ROWS))
+    (raw / "airlines.json").write_text("".join(f'{{"carrier": "{c}", "name": "{n}"}}\n' for c, n in ROWS))
+    spark.createDataFrame(ROWS, "carrier STRING, name STRING").write.parquet(str(raw / "airlines"))
+    expected = spark.createDataFrame(ROWS, "carrier STRING, name STRING")
+    for fmt in ("csv", "json", "parquet"):
+        ingest(raw, tmp_path / "wf", fmt, f"fmt-{fmt}")
+        assert_df_equality(committed(spark, tmp_path / "wf", f"fmt-{fmt}"), expected, ignore_row_order=True,
+                           ignore_nullable=True)
+
+
+def test_a_bad_json_line_names_the_file_and_column(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "airports.json").write_text(
+        '{"faa": "JFK", "name": "Kennedy", "lat": 40.6, "lon": -73.7, "alt": 13, "tz": -5}\n'
+        '{"faa": "EWR", "name": "Newark", "lat": "forty", "lon": -74.1}\n')
+    with pytest.raises(BadInputError, match="does not parse") as err:
+        flights_ingest.main(["i.py", "--execution-id", "j1", "--current-stage", "Ingest", "--workflow-bucket",
+                             str(tmp_path / "wf"), "--initial-data", f'{{"rawPath": "{raw}"}}',
+                             "--source", "airports", "--format", "json"])
+    assert err.value.field == "lat" and "airports.json" in err.value.path
+
+
+def test_parquet_with_a_missing_column_is_refused(spark, tmp_path):
+    raw = tmp_path / "raw"
+    spark.createDataFrame([("AA",)], "carrier STRING").write.parquet(str(raw / "airlines"))
+    with pytest.raises(BadInputError, match=r"missing column\(s\) \['name'\]"):
+        ingest(raw, tmp_path / "wf", "parquet", "pq-1")
