@@ -1,0 +1,22 @@
+"""Local interpreter of the Amazon States Language subset Baton generates (JSONPath mode).
+
+The same definition runs on AWS Step Functions and here; see :mod:`orchestration.asl.executor`.
+"""
+
+from orchestration.asl.clock import Clock, FakeClock, RealClock
+from orchestration.asl.errors import AbortExecution, DefinitionError, TaskFailure
+from orchestration.asl.executor import Execution, Handler, StateMachine, TaskContext, load_definition
+
+__all__ = [
+    "AbortExecution",
+    "Clock",
+    "DefinitionError",
+    "Execution",
+    "FakeClock",
+    "Handler",
+    "RealClock",
+    "StateMachine",
+    "TaskContext",
+    "TaskFailure",
+    "load_definition",
+]

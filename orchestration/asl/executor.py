@@ -1,0 +1,357 @@
+"""Run Baton's ASL subset locally: the same definition that Step Functions runs on AWS.
+
+::
+
+    machine = load_definition(definition)            # DefinitionError("States.X.Next", ...) if unsupported
+    execution = machine.execute({"resumeFromStage": "Conform"}, name="run-42",
+                                handlers={"arn:aws:states:::glue:startJobRun.sync": run_glue_job},
+                                clock=FakeClock(), on_event=print)
+    execution.status, execution.output, execution.error, execution.cause, execution.history
+
+A handler is ``handler(parameters, context: TaskContext) -> result``. It fails its task by raising
+``TaskFailure(error, cause)``; any other exception fails it with ``States.TaskFailed`` and a cause
+``{"errorMessage": ..., "errorType": ...}``. Handlers are looked up by the Task's ``Resource`` ARN,
+exactly; a key ending in ``*`` matches every ARN with that prefix (``arn:aws:states:::aws-sdk:s3:*``),
+the longest such prefix winning. A Task without a handler fails the execution (``States.Runtime``).
+
+``TimeoutSeconds`` of a Task is checked on the clock when its handler returns (``States.Timeout``);
+handlers can read ``context.deadline`` and call ``context.heartbeat()`` to stop early.
+``HeartbeatSeconds`` is validated and passed to handlers but not enforced. The machine's top-level
+``TimeoutSeconds`` is checked when each state is entered and caps Wait and Retry sleeps (TIMED_OUT).
+Raising :class:`AbortExecution` (from a handler, ``on_event`` or the clock) or a KeyboardInterrupt
+ends the execution ABORTED.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from orchestration.asl.clock import Clock, RealClock, format_timestamp
+from orchestration.asl.errors import (
+    RUNTIME,
+    TASK_FAILED,
+    TIMEOUT,
+    AbortExecution,
+    DefinitionError,
+    StatesError,
+    TaskFailure,
+)
+from orchestration.asl.history import EventCallback, History, dumps
+from orchestration.asl.states import Program, State, compile_program
+from orchestration.asl.validation import check_query_language, get_integer, require_object
+
+Handler = Callable[[Any, "TaskContext"], Any]
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+_TOP_FIELDS = frozenset({"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
+_SERVICE_ARN = re.compile(r"arn:[^:]+:states:::(.+):([^:]+)")
+_EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
+_NOT_TRUNCATED = {"truncated": False}
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What a task handler knows about the task it runs."""
+
+    state_name: str
+    resource: str
+    execution_name: str
+    execution_arn: str
+    retry_count: int
+    clock: Clock
+    started_at: datetime
+    deadline: datetime | None
+    heartbeat_seconds: int | None
+
+    def remaining_seconds(self) -> float | None:
+        """Seconds left before ``TimeoutSeconds`` expires (None without a timeout)."""
+        if self.deadline is None:
+            return None
+        return (self.deadline - self.clock.now()).total_seconds()
+
+    def heartbeat(self) -> None:
+        """Report progress; raises ``TaskFailure("States.Timeout")`` once the task's deadline has passed."""
+        if self.deadline is not None and self.clock.now() > self.deadline:
+            raise TaskFailure(TIMEOUT, f"Task '{self.state_name}' exceeded its TimeoutSeconds")
+
+
+@dataclass
+class Execution:
+    """The outcome of one execution, shaped like ``DescribeExecution`` plus its history events."""
+
+    name: str
+    arn: str
+    state_machine_arn: str
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    input: Any
+    output: Any
+    error: str | None
+    cause: str | None
+    start_date: datetime
+    stop_date: datetime
+    history: list[dict]
+
+
+class StateMachine:
+    """A loaded, validated definition; :meth:`execute` runs it."""
+
+    def __init__(self, definition: dict, program: Program, name: str, region: str, account_id: str):
+        self.definition = definition
+        self.program = program
+        self.name = name
+        self.region = region
+        self.account_id = account_id
+        self.arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{name}"
+        self.timeout_seconds = definition.get("TimeoutSeconds")
+
+    def execute(self, input: Any = None, *, name: str | None = None, handlers: Mapping[str, Handler] | None = None,
+                clock: Clock | None = None, on_event: EventCallback | None = None, rng: random.Random | None = None,
+                uuid_factory: Callable[[], str] | None = None) -> Execution:
+        """Run one execution to its end and return it.
+
+        ``input`` defaults to ``{}``; ``name`` to a UUID (from ``uuid_factory``, which also serves
+        ``States.UUID``). ``clock`` defaults to :class:`RealClock`; ``rng`` (jitter, ``States.MathRandom``)
+        to a fresh ``random.Random``. ``on_event`` receives every history event as it is recorded.
+        """
+        run = _Run(self, input, name, handlers or {}, clock or RealClock(), on_event, rng or random.Random(),
+                   uuid_factory or (lambda: str(uuid.uuid4())))
+        return run.execute()
+
+
+def load_definition(definition: dict | str, *, name: str = "StateMachine", region: str = DEFAULT_REGION,
+                    account_id: str = DEFAULT_ACCOUNT) -> StateMachine:
+    """Validate and compile an ASL definition (a dict or JSON text) of the supported subset.
+
+    Raises :class:`DefinitionError` naming the offending field, e.g.
+    ``States.Fetch.QueryLanguage: JSONata is not supported``.
+    """
+    if isinstance(definition, str):
+        try:
+            definition = json.loads(definition)
+        except json.JSONDecodeError as error:
+            raise DefinitionError("", f"the definition is not valid JSON: {error}") from None
+    spec = require_object(definition, "(definition)")
+    check_query_language(spec, "")
+    get_integer(spec, "TimeoutSeconds", "", 1)
+    if spec.get("Version", "1.0") != "1.0":
+        raise DefinitionError("Version", "must be \"1.0\"")
+    program = compile_program(spec, "", set(), _TOP_FIELDS)
+    return StateMachine(spec, program, name, region, account_id)
+
+
+class _ExecutionTimedOut(Exception):
+    """The machine's TimeoutSeconds has passed."""
+
+
+class _Run:
+    """Everything one execution shares: clock, handlers, history, randomness, context object."""
+
+    def __init__(self, machine: StateMachine, input: Any, name: str | None, handlers: Mapping[str, Handler],
+                 clock: Clock, on_event: EventCallback | None, rng: random.Random, uuid_factory: Callable[[], str]):
+        self.machine = machine
+        self.name = name if name is not None else uuid_factory()
+        if not _EXECUTION_NAME.fullmatch(self.name):
+            raise ValueError(f"invalid execution name {self.name!r}: 1-80 characters, no spaces, brackets, "
+                             "wildcards or punctuation such as \" # % \\ ^ | ~ ` $ & , ; : /")
+        try:
+            self.input_json = dumps({} if input is None else input)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the execution input is not JSON: {error}") from None
+        self.input = json.loads(self.input_json)
+        self.clock = clock
+        self.rng = rng
+        self.new_uuid = uuid_factory
+        self.history = History(clock, on_event)
+        self.region = machine.region
+        self.arn = f"arn:aws:states:{machine.region}:{machine.account_id}:execution:{machine.name}:{self.name}"
+        self.role_arn = f"arn:aws:iam::{machine.account_id}:role/baton-local"
+        self.start = clock.now()
+        self.deadline = None
+        if machine.timeout_seconds is not None:
+            self.deadline = self.start + timedelta(seconds=machine.timeout_seconds)
+        self.execution_context = {"Id": self.arn, "Input": self.input, "Name": self.name, "RoleArn": self.role_arn,
+                                  "StartTime": format_timestamp(self.start), "RedriveCount": 0}
+        self.machine_context = {"Id": machine.arn, "Name": machine.name}
+        self._exact = {key: h for key, h in handlers.items() if not key.endswith("*")}
+        self._prefixes = sorted(((key[:-1], h) for key, h in handlers.items() if key.endswith("*")),
+                                key=lambda item: -len(item[0]))
+
+    def execute(self) -> Execution:
+        self.history.emit("ExecutionStarted", 0, {"input": self.input_json, "inputDetails": _NOT_TRUNCATED,
+                                                  "roleArn": self.role_arn})
+        output = error = cause = None
+        try:
+            result = run_program(self, self.machine.program, self.input, 0)
+        except StatesError as failure:
+            status, event, error, cause = "FAILED", "ExecutionFailed", failure.error, failure.cause
+        except _ExecutionTimedOut:
+            status, event, error = "TIMED_OUT", "ExecutionTimedOut", TIMEOUT
+            cause = f"The execution exceeded the state machine's TimeoutSeconds ({self.machine.timeout_seconds} s)"
+        except (AbortExecution, KeyboardInterrupt) as abort:
+            status, event, cause = "ABORTED", "ExecutionAborted", str(abort) or type(abort).__name__
+        else:
+            status, event = "SUCCEEDED", "ExecutionSucceeded"
+            output_json = dumps(result)
+            output = json.loads(output_json)
+        if status == "SUCCEEDED":
+            details = {"output": output_json, "outputDetails": _NOT_TRUNCATED}
+        else:
+            details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
+        self.history.emit(event, self.history.last_id, details)
+        return Execution(self.name, self.arn, self.machine.arn, status, self.input, output, error, cause,
+                         self.start, self.clock.now(), self.history.events)
+
+    def handler_for(self, resource: str) -> Handler | None:
+        handler = self._exact.get(resource)
+        if handler is None:
+            handler = next((h for prefix, h in self._prefixes if resource.startswith(prefix)), None)
+        return handler
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and self.clock.now() >= self.deadline:
+            raise _ExecutionTimedOut()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait on the clock, but never past the execution's deadline."""
+        if self.deadline is not None:
+            remaining = (self.deadline - self.clock.now()).total_seconds()
+            if seconds >= remaining:
+                self.clock.sleep(max(0.0, remaining))
+                raise _ExecutionTimedOut()
+        self.clock.sleep(seconds)
+
+
+class _Track:
+    """A causal chain of events (the main flow, a branch, an iteration): the last event's id."""
+
+    __slots__ = ("previous",)
+
+    def __init__(self, previous: int):
+        self.previous = previous
+
+
+def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
+    """Run a scope from its StartAt to its end; return its output (StatesError when it fails)."""
+    track = _Track(previous)
+    name = program.start_at
+    while True:
+        state = program.states[name]
+        run.check_deadline()
+        visit = _Visit(run, track, state, data)
+        try:
+            name, data = state.run(data, visit)
+        except StatesError as error:
+            raise error.locate(state.name, visit.entered_id) from None
+        visit.emit(state.exited_event, {"name": state.name, "output": dumps(data), "outputDetails": _NOT_TRUNCATED})
+        if name is None:
+            return data
+
+
+class _Visit:
+    """One visit of a state: its events, its ``$$`` context object, its retries and task calls."""
+
+    __slots__ = ("_run", "_track", "name", "entered_time", "entered_id", "retry_count", "_context")
+
+    def __init__(self, run: _Run, track: _Track, state: State, data: Any):
+        self._run = run
+        self._track = track
+        self.name = state.name
+        self.entered_time = run.clock.now()
+        self.retry_count = 0
+        self._context: dict | None = None
+        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": dumps(data),
+                                                          "inputDetails": _NOT_TRUNCATED})
+
+    @property
+    def rng(self) -> random.Random:
+        return self._run.rng
+
+    @property
+    def context(self) -> dict:
+        """The ``$$`` context object, built on first use."""
+        if self._context is None:
+            self._context = {"Execution": self._run.execution_context, "StateMachine": self._run.machine_context,
+                             "State": {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name,
+                                       "RetryCount": self.retry_count}}
+        return self._context
+
+    def new_uuid(self) -> str:
+        return self._run.new_uuid()
+
+    def now(self) -> datetime:
+        return self._run.clock.now()
+
+    def retried(self) -> None:
+        self.retry_count += 1
+        self._context = None
+
+    def sleep(self, seconds: float) -> None:
+        self._run.sleep(seconds)
+
+    def emit(self, event_type: str, details: dict | None = None, previous: int | None = None) -> int:
+        event_id = self._run.history.emit(event_type, self._track.previous if previous is None else previous, details)
+        self._track.previous = event_id
+        return event_id
+
+    def run_program(self, program: Program, data: Any, previous: int) -> Any:
+        """Run a branch or iteration whose first event follows event ``previous``."""
+        try:
+            return run_program(self._run, program, data, previous)
+        finally:
+            self._track.previous = self._run.history.last_id
+
+    def invoke(self, resource: str, parameters: Any, timeout: int | None, heartbeat: int | None) -> Any:
+        """Call the handler of a Task: TaskScheduled, TaskStarted, then TaskSucceeded/Failed/TimedOut."""
+        handler = self._run.handler_for(resource)
+        if handler is None:
+            raise StatesError(RUNTIME, f"No task handler is registered for the resource '{resource}'")
+        identity = dict(zip(("resourceType", "resource"), _split_resource(resource), strict=True))
+        parameters_json = dumps(parameters)
+        scheduled = {**identity, "region": self._run.region, "parameters": parameters_json}
+        if timeout is not None:
+            scheduled["timeoutInSeconds"] = timeout
+        if heartbeat is not None:
+            scheduled["heartbeatInSeconds"] = heartbeat
+        self.emit("TaskScheduled", scheduled)
+        self.emit("TaskStarted", identity)
+        started = self.now()
+        deadline = started + timedelta(seconds=timeout) if timeout is not None else None
+        context = TaskContext(self.name, resource, self._run.name, self._run.arn, self.retry_count, self._run.clock,
+                              started, deadline, heartbeat)
+        output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
+        if deadline is not None and self.now() > deadline:
+            error, cause = TIMEOUT, f"Task '{self.name}' did not finish within its TimeoutSeconds ({timeout} s)"
+        if error is None:
+            self.emit("TaskSucceeded", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
+            return json.loads(output)
+        self.emit("TaskTimedOut" if error == TIMEOUT else "TaskFailed", {**identity, "error": error, "cause": cause})
+        raise StatesError(error, cause)
+
+
+def _call_handler(handler: Handler, parameters: Any, context: TaskContext) -> tuple[str | None, str | None, str]:
+    """Call a handler: ``(result as JSON text, None, "")``, or ``(None, error, cause)`` when it failed."""
+    try:
+        return dumps(handler(parameters, context)), None, ""
+    except TaskFailure as failure:
+        return None, failure.error, failure.cause
+    except AbortExecution:
+        raise
+    except Exception as exc:  # like an exception in a Lambda function: the task fails, the execution goes on
+        return None, TASK_FAILED, json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__})
+
+
+def _split_resource(resource: str) -> tuple[str, str]:
+    """History's (resourceType, resource): ``arn:aws:states:::glue:startJobRun.sync`` -> (glue, startJobRun.sync)."""
+    match = _SERVICE_ARN.fullmatch(resource)
+    if match:
+        return match.group(1), match.group(2)
+    parts = resource.split(":")
+    return (parts[2] if len(parts) > 2 else "unknown"), resource

@@ -1,0 +1,430 @@
+"""The state types of the supported ASL subset, compiled from a definition and run by the executor.
+
+Input and output processing follows the AWS order::
+
+    raw input -> InputPath -> Parameters -> (task / Result / branches / iterations)
+              -> ResultSelector -> ResultPath (into the raw input) -> OutputPath -> output
+
+Parallel branches and Map iterations run one after the other, in order (deterministic; outputs
+are the same as a concurrent run's); ``MaxConcurrency`` is accepted but has no effect. An error in
+a branch or iteration fails the Parallel/Map state with that error, where its Retry and Catch apply;
+the branches or iterations after it do not run (on AWS they would have started and been aborted).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from orchestration.asl.choice import compile_choices
+from orchestration.asl.clock import parse_timestamp
+from orchestration.asl.errors import NO_CHOICE_MATCHED, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.history import dumps
+from orchestration.asl.intrinsics import EvalEnv
+from orchestration.asl.jsonpath import json_type
+from orchestration.asl.payload import (
+    Dynamic,
+    result_path_field,
+    selector_field,
+    template_field,
+)
+from orchestration.asl.policy import ErrorPolicy, compile_policy
+from orchestration.asl.validation import (
+    check_fields,
+    check_query_language,
+    field,
+    get_integer,
+    get_string,
+    one_of,
+    require_list,
+    require_object,
+)
+
+_COMMON = frozenset({"Type", "Comment", "QueryLanguage"})
+_TRANSITION = frozenset({"Next", "End"})
+_IO = frozenset({"InputPath", "OutputPath"})
+_RESULT = frozenset({"ResultSelector", "ResultPath", "Retry", "Catch"})
+_MAX_NAME = 80
+_FAIL_INTRINSICS = ("States.Format", "States.JsonToString", "States.ArrayGetItem", "States.Base64Encode",
+                    "States.Base64Decode", "States.Hash", "States.UUID")
+
+
+class Visit(EvalEnv, Protocol):
+    """One visit of a state during an execution, provided by the executor."""
+
+    name: str
+
+    def retried(self) -> None: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def now(self) -> datetime: ...
+
+    def emit(self, event_type: str, details: dict | None = None, previous: int | None = None) -> int: ...
+
+    def run_program(self, program: Program, data: Any, previous: int) -> Any: ...
+
+    def invoke(self, resource: str, parameters: Any, timeout: int | None, heartbeat: int | None) -> Any: ...
+
+
+class Program:
+    """A ``StartAt`` + ``States`` scope: the state machine, a Parallel branch or a Map item processor."""
+
+    def __init__(self, start_at: str, states: Mapping[str, State]):
+        self.start_at = start_at
+        self.states = states
+
+
+def compile_program(spec: Any, where: str, names: set[str], allowed: frozenset[str]) -> Program:
+    """Compile and check a scope: field names, unique state names, transitions, reachability."""
+    spec = require_object(spec, where)
+    check_fields(spec, where, allowed, "this scope")
+    start_at = get_string(spec, "StartAt", where, required=True)
+    states_where = field(where, "States")
+    state_specs = require_object(spec.get("States"), states_where)
+    if not state_specs:
+        raise DefinitionError(states_where, "must contain at least one state")
+    states = {}
+    for name, state_spec in state_specs.items():
+        state_where = field(states_where, name)
+        if not name or len(name) > _MAX_NAME:
+            raise DefinitionError(state_where, f"state names must have 1 to {_MAX_NAME} characters")
+        if name in names:
+            raise DefinitionError(state_where, "duplicate state name (names are unique in the whole machine)")
+        names.add(name)
+        states[name] = _compile_state(name, state_spec, state_where, names)
+    if start_at not in states:
+        raise DefinitionError(field(where, "StartAt"), f"no state named {start_at!r} in this scope")
+    _check_transitions(states, start_at, states_where)
+    return Program(start_at, states)
+
+
+def _compile_state(name: str, spec: Any, where: str, names: set[str]) -> State:
+    spec = require_object(spec, where)
+    kind = spec.get("Type")
+    if kind not in STATE_TYPES:
+        raise DefinitionError(field(where, "Type"), f"unknown state type {kind!r}" if kind else "is required")
+    state_type = STATE_TYPES[kind]
+    check_query_language(spec, where)
+    check_fields(spec, where, _COMMON | state_type.fields, f"a {kind} state")
+    return state_type(name, spec, where, names)
+
+
+def _check_transitions(states: dict[str, State], start_at: str, where: str) -> None:
+    for name, state in states.items():
+        for target_where, target in state.targets():
+            if target not in states:
+                raise DefinitionError(field(field(where, name), target_where),
+                                      f"no state named {target!r} in this scope")
+    reached, pending = set(), [start_at]
+    while pending:
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            pending.extend(target for _, target in states[name].targets())
+    for name in states:
+        if name not in reached:
+            raise DefinitionError(field(where, name), "is not reachable from StartAt")
+
+
+class State(ABC):
+    """Base of the state types: name, transition and the InputPath/OutputPath every type but Fail has."""
+
+    kind: ClassVar[str]
+    fields: ClassVar[frozenset[str]]
+    has_transition: ClassVar[bool] = True
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        self.name = name
+        self.entered_event = f"{self.kind}StateEntered"
+        self.exited_event = f"{self.kind}StateExited"
+        self.next = self._transition(spec, where) if self.has_transition else None
+        self.input_path = selector_field(spec, "InputPath", where)
+        self.output_path = selector_field(spec, "OutputPath", where)
+
+    def _transition(self, spec: dict, where: str) -> str | None:
+        key = one_of(spec, ("Next", "End"), where, required=True)
+        if key == "End":
+            if spec["End"] is not True:
+                raise DefinitionError(field(where, "End"), "must be true (or use Next)")
+            return None
+        return get_string(spec, "Next", where)
+
+    def targets(self) -> list[tuple[str, str]]:
+        """(field, state name) of every transition out of this state."""
+        return [("Next", self.next)] if self.next is not None else []
+
+    @abstractmethod
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        """Run one visit: return the next state's name (None at the end) and the output."""
+
+
+class PassState(State):
+    kind = "Pass"
+    fields = _TRANSITION | _IO | {"Parameters", "Result", "ResultPath"}
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.parameters = template_field(spec, "Parameters", where)
+        self.has_result = "Result" in spec
+        self.result = spec.get("Result")
+        self.result_path = result_path_field(spec, where)
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        effective = self.input_path.select(data, visit)
+        if self.parameters is not None:
+            effective = self.parameters.evaluate(effective, visit)
+        output = self.result_path.apply(data, self.result if self.has_result else effective)
+        return self.next, self.output_path.select(output, visit)
+
+
+class _ResultState(State):
+    """Task, Parallel and Map: ResultSelector, ResultPath, Retry and Catch."""
+
+    failed_event: ClassVar[str | None] = None
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.result_selector = template_field(spec, "ResultSelector", where)
+        self.result_path = result_path_field(spec, where)
+        self.policy: ErrorPolicy = compile_policy(spec, where)
+
+    def targets(self) -> list[tuple[str, str]]:
+        return super().targets() + [(f"Catch[{i}].Next", target) for i, target in enumerate(self.policy.targets())]
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        effective = self.input_path.select(data, visit)
+
+        def attempt() -> Any:
+            result = self.produce(effective, visit)
+            if self.result_selector is not None:
+                result = self.result_selector.evaluate(result, visit)
+            return self.result_path.apply(data, result)
+
+        caught_next, output = self.policy.run(attempt, data, visit, self.failed_event)
+        if caught_next is not None:
+            return caught_next, output
+        return self.next, self.output_path.select(output, visit)
+
+    @abstractmethod
+    def produce(self, effective: Any, visit: Visit) -> Any:
+        """The state's result for one attempt, from its effective input."""
+
+
+class TaskState(_ResultState):
+    kind = "Task"
+    fields = _TRANSITION | _IO | _RESULT | {"Resource", "Parameters", "TimeoutSeconds", "HeartbeatSeconds"}
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.resource = get_string(spec, "Resource", where, required=True)
+        if not self.resource.startswith("arn:"):
+            raise DefinitionError(field(where, "Resource"), f"must be an ARN, got {self.resource!r}")
+        self.parameters = template_field(spec, "Parameters", where)
+        self.timeout = get_integer(spec, "TimeoutSeconds", where, 1)
+        self.heartbeat = get_integer(spec, "HeartbeatSeconds", where, 1)
+        if self.heartbeat is not None and self.timeout is not None and self.heartbeat >= self.timeout:
+            raise DefinitionError(field(where, "HeartbeatSeconds"), "must be smaller than TimeoutSeconds")
+
+    def produce(self, effective: Any, visit: Visit) -> Any:
+        parameters = effective if self.parameters is None else self.parameters.evaluate(effective, visit)
+        return visit.invoke(self.resource, parameters, self.timeout, self.heartbeat)
+
+
+class ParallelState(_ResultState):
+    kind = "Parallel"
+    fields = _TRANSITION | _IO | _RESULT | {"Branches", "Parameters"}
+    failed_event = "ParallelStateFailed"
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.parameters = template_field(spec, "Parameters", where)
+        branches_where = field(where, "Branches")
+        self.branches = [compile_program(branch, field(branches_where, i), names, _BRANCH_FIELDS)
+                         for i, branch in enumerate(require_list(spec.get("Branches"), branches_where))]
+
+    def produce(self, effective: Any, visit: Visit) -> Any:
+        branch_input = effective if self.parameters is None else self.parameters.evaluate(effective, visit)
+        started = visit.emit("ParallelStateStarted")
+        outputs = [visit.run_program(branch, branch_input, started) for branch in self.branches]
+        visit.emit("ParallelStateSucceeded")
+        return outputs
+
+
+class MapState(_ResultState):
+    kind = "Map"
+    fields = _TRANSITION | _IO | _RESULT | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator",
+                                            "MaxConcurrency"}
+    failed_event = "MapStateFailed"
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.items_path = selector_field(spec, "ItemsPath", where, reference=True)
+        selector_key = one_of(spec, ("ItemSelector", "Parameters"), where, required=False)
+        self.item_selector = template_field(spec, selector_key, where) if selector_key else None
+        processor_key = one_of(spec, ("ItemProcessor", "Iterator"), where, required=True)
+        processor_where = field(where, processor_key)
+        processor = require_object(spec[processor_key], processor_where)
+        _check_processor_config(processor, processor_where)
+        allowed = _BRANCH_FIELDS | {"ProcessorConfig"} if processor_key == "ItemProcessor" else _BRANCH_FIELDS
+        self.processor = compile_program(processor, processor_where, names, allowed)
+        get_integer(spec, "MaxConcurrency", where, 0)
+
+    def produce(self, effective: Any, visit: Visit) -> Any:
+        items = self.items_path.select(effective, visit)
+        if not isinstance(items, list):
+            raise StatesError(RUNTIME, f"Invalid path '{self.items_path.text}': the Map state's items must be a "
+                                       f"JSON array, got {json_type(items)}")
+        started = visit.emit("MapStateStarted", {"length": len(items)})
+        results = []
+        for index, item in enumerate(items):
+            item_input = item
+            if self.item_selector is not None:
+                item_input = self.item_selector.evaluate(effective, _MapItemEnv(visit, index, item))
+            details = {"name": self.name, "index": index}
+            iteration = visit.emit("MapIterationStarted", details, previous=started)
+            try:
+                results.append(visit.run_program(self.processor, item_input, iteration))
+            except StatesError:
+                visit.emit("MapIterationFailed", details)
+                raise
+            visit.emit("MapIterationSucceeded", details)
+        visit.emit("MapStateSucceeded")
+        return results
+
+
+class _MapItemEnv:
+    """The evaluation environment of ItemSelector: the context object gains ``Map.Item``."""
+
+    def __init__(self, env: EvalEnv, index: int, value: Any):
+        self._env = env
+        self.rng = env.rng
+        self.context = {**env.context, "Map": {"Item": {"Index": index, "Value": value}}}
+
+    def new_uuid(self) -> str:
+        return self._env.new_uuid()
+
+
+def _check_processor_config(processor: dict, where: str) -> None:
+    config = require_object(processor.get("ProcessorConfig", {}), field(where, "ProcessorConfig"))
+    check_fields(config, field(where, "ProcessorConfig"), frozenset({"Mode"}), "ProcessorConfig")
+    mode = config.get("Mode", "INLINE")
+    if mode != "INLINE":
+        raise DefinitionError(field(field(where, "ProcessorConfig"), "Mode"),
+                              f"only INLINE Map is supported, got {mode!r}")
+
+
+class ChoiceState(State):
+    kind = "Choice"
+    fields = _IO | {"Choices", "Default"}
+    has_transition = False
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.choices = compile_choices(spec, where)
+        self.default = get_string(spec, "Default", where)
+
+    def targets(self) -> list[tuple[str, str]]:
+        found = [(f"Choices[{i}].Next", target) for i, (_, target) in enumerate(self.choices)]
+        return found + ([("Default", self.default)] if self.default is not None else [])
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        effective = self.input_path.select(data, visit)
+        target = next((target for rule, target in self.choices if rule.evaluate(effective, visit)), self.default)
+        if target is None:
+            raise StatesError(NO_CHOICE_MATCHED, f"No Choices rule of state '{self.name}' matched and it has no "
+                                                 "Default")
+        return target, self.output_path.select(effective, visit)
+
+
+class WaitState(State):
+    kind = "Wait"
+    fields = _TRANSITION | _IO | {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.mode = one_of(spec, ("Seconds", "SecondsPath", "Timestamp", "TimestampPath"), where, required=True)
+        if self.mode == "Seconds":
+            self.value = get_integer(spec, "Seconds", where, 0)
+        elif self.mode == "Timestamp":
+            self.value = parse_timestamp(spec["Timestamp"])
+            if self.value is None:
+                raise DefinitionError(field(where, "Timestamp"), "must be an RFC 3339 timestamp like "
+                                                                 "2024-01-01T00:00:00Z")
+        else:
+            self.value = selector_field(spec, self.mode, where, reference=True)
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        effective = self.input_path.select(data, visit)
+        visit.sleep(self._seconds(effective, visit))
+        return self.next, self.output_path.select(effective, visit)
+
+    def _seconds(self, effective: Any, visit: Visit) -> float:
+        if self.mode == "Seconds":
+            return self.value
+        if self.mode == "Timestamp":
+            return max(0.0, (self.value - visit.now()).total_seconds())
+        value = self.value.select(effective, visit)
+        if self.mode == "SecondsPath":
+            if json_type(value) != "number" or value < 0 or (isinstance(value, float) and not value.is_integer()):
+                raise StatesError(RUNTIME, f"The SecondsPath '{self.value.text}' must select a non-negative "
+                                           f"integer, got {dumps(value)}")
+            return value
+        moment = parse_timestamp(value)
+        if moment is None:
+            raise StatesError(RUNTIME, f"The TimestampPath '{self.value.text}' must select an RFC 3339 "
+                                       f"timestamp, got {dumps(value)}")
+        return max(0.0, (moment - visit.now()).total_seconds())
+
+
+class SucceedState(State):
+    kind = "Succeed"
+    fields = _IO
+    has_transition = False
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        return None, self.output_path.select(self.input_path.select(data, visit), visit)
+
+
+class FailState(State):
+    kind = "Fail"
+    fields = frozenset({"Error", "ErrorPath", "Cause", "CausePath"})
+    has_transition = False
+
+    def __init__(self, name: str, spec: dict, where: str, names: set[str]):
+        super().__init__(name, spec, where, names)
+        self.error = self._part(spec, "Error", where)
+        self.cause = self._part(spec, "Cause", where)
+
+    @staticmethod
+    def _part(spec: dict, key: str, where: str) -> str | Dynamic | None:
+        """A literal ``Error``/``Cause`` or a compiled ``ErrorPath``/``CausePath``."""
+        present = one_of(spec, (key, f"{key}Path"), where, required=False)
+        if present == key:
+            return get_string(spec, key, where)
+        if present is None:
+            return None
+        text, part_where = spec[present], field(where, present)
+        if isinstance(text, str) and text.startswith("States.") and text.split("(", 1)[0] not in _FAIL_INTRINSICS:
+            raise DefinitionError(part_where, f"only {', '.join(_FAIL_INTRINSICS)} may be used here")
+        return Dynamic(text, part_where, present)
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        raise StatesError(self._resolve(self.error, data, visit), self._resolve(self.cause, data, visit))
+
+    @staticmethod
+    def _resolve(part: str | Dynamic | None, data: Any, visit: Visit) -> str | None:
+        if not isinstance(part, Dynamic):
+            return part
+        value = part.evaluate(data, visit)
+        if not isinstance(value, str):
+            raise StatesError(RUNTIME, f"ErrorPath/CausePath must select a string, got {json_type(value)}")
+        return value
+
+
+STATE_TYPES: dict[str, type[State]] = {cls.kind: cls for cls in (
+    PassState, TaskState, ParallelState, MapState, ChoiceState, WaitState, SucceedState, FailState)}
+_BRANCH_FIELDS = frozenset({"StartAt", "States", "Comment"})
+

@@ -1,0 +1,123 @@
+"""Small checks shared by the definition loader; each failure names the field path it is about.
+
+Field paths read like ``States.Fetch.Retry[0].BackoffRate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestration.asl.errors import DefinitionError
+
+_DISTRIBUTED = "distributed Map ({}) is not supported; only inline Map"
+UNSUPPORTED_FIELDS = {
+    "Assign": "variables (Assign) are not supported",
+    "Arguments": "JSONata field 'Arguments' is not supported (JSONPath mode only)",
+    "Output": "JSONata field 'Output' is not supported (JSONPath mode only)",
+    "Items": "JSONata field 'Items' is not supported (use ItemsPath)",
+    "Condition": "JSONata field 'Condition' is not supported (use a comparison operator)",
+    "ItemReader": _DISTRIBUTED.format("ItemReader"),
+    "ItemBatcher": _DISTRIBUTED.format("ItemBatcher"),
+    "ResultWriter": _DISTRIBUTED.format("ResultWriter"),
+    "Label": _DISTRIBUTED.format("Label"),
+    "ToleratedFailureCount": _DISTRIBUTED.format("ToleratedFailureCount"),
+    "ToleratedFailureCountPath": _DISTRIBUTED.format("ToleratedFailureCountPath"),
+    "ToleratedFailurePercentage": _DISTRIBUTED.format("ToleratedFailurePercentage"),
+    "ToleratedFailurePercentagePath": _DISTRIBUTED.format("ToleratedFailurePercentagePath"),
+    "MaxConcurrencyPath": "MaxConcurrencyPath is not supported (use MaxConcurrency)",
+    "TimeoutSecondsPath": "TimeoutSecondsPath is not supported (use TimeoutSeconds)",
+    "HeartbeatSecondsPath": "HeartbeatSecondsPath is not supported (use HeartbeatSeconds)",
+    "Credentials": "Task Credentials (cross-account roles) are not supported",
+}
+
+
+def field(where: str, key: str | int) -> str:
+    """The path of a member: ``field("States.A", "Next")``, ``field("States.A.Retry", 0)``."""
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def check_fields(spec: dict, where: str, allowed: frozenset[str], what: str) -> None:
+    """Reject every key of ``spec`` not in ``allowed``, with a specific message when we know why."""
+    for key in spec:
+        if key not in allowed:
+            raise DefinitionError(field(where, key), UNSUPPORTED_FIELDS.get(key, f"unknown field for {what}"))
+
+
+def check_query_language(spec: dict, where: str) -> None:
+    """Only JSONPath is supported; reject ``"QueryLanguage": "JSONata"`` clearly."""
+    if "QueryLanguage" not in spec:
+        return
+    value = spec["QueryLanguage"]
+    if value == "JSONata":
+        raise DefinitionError(field(where, "QueryLanguage"), "JSONata is not supported")
+    if value != "JSONPath":
+        raise DefinitionError(field(where, "QueryLanguage"), f"must be JSONPath, got {value!r}")
+
+
+def require_object(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise DefinitionError(where, f"must be an object, got {_type(value)}")
+    return value
+
+
+def require_list(value: Any, where: str, non_empty: bool = True) -> list:
+    if not isinstance(value, list):
+        raise DefinitionError(where, f"must be an array, got {_type(value)}")
+    if non_empty and not value:
+        raise DefinitionError(where, "must not be empty")
+    return value
+
+
+def get_string(spec: dict, key: str, where: str, required: bool = False) -> str | None:
+    """``spec[key]`` as a string, None when absent (an error when ``required``)."""
+    if key not in spec:
+        if required:
+            raise DefinitionError(field(where, key), "is required")
+        return None
+    value = spec[key]
+    if not isinstance(value, str):
+        raise DefinitionError(field(where, key), f"must be a string, got {_type(value)}")
+    return value
+
+
+def get_integer(spec: dict, key: str, where: str, minimum: int, maximum: int = 99_999_999) -> int | None:
+    """``spec[key]`` as an integer within [minimum, maximum], None when absent."""
+    if key not in spec:
+        return None
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DefinitionError(field(where, key), f"must be an integer, got {_type(value)}")
+    if not minimum <= value <= maximum:
+        raise DefinitionError(field(where, key), f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def get_number(spec: dict, key: str, where: str, minimum: float) -> float | None:
+    """``spec[key]`` as a number >= ``minimum``, None when absent."""
+    if key not in spec:
+        return None
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DefinitionError(field(where, key), f"must be a number, got {_type(value)}")
+    if value < minimum:
+        raise DefinitionError(field(where, key), f"must be >= {minimum}, got {value}")
+    return value
+
+
+def one_of(spec: dict, keys: tuple[str, ...], where: str, required: bool) -> str | None:
+    """The single key of ``keys`` present in ``spec`` (error if several, or none when ``required``)."""
+    present = [key for key in keys if key in spec]
+    if len(present) > 1:
+        raise DefinitionError(where, f"use only one of {', '.join(present)}")
+    if not present and required:
+        raise DefinitionError(where, f"needs one of {', '.join(keys)}")
+    return present[0] if present else None
+
+
+def _type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__)
