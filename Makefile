@@ -1,10 +1,10 @@
-# Baton: the two commands are `make demo` (once orchestration lands: `make test` for now) and `make test`.
+# Baton: the two commands are `make demo` (run the flights pipeline locally) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint package clean
+.PHONY: install demo test test-fast lint package bench clean
 
 install: $(STAMP)
 
@@ -17,6 +17,11 @@ $(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@scripts/configure-spark.sh $(VENV)
 	@touch $(STAMP)
+
+# The flights pipeline end to end: generated ASL, local executor, one SparkSession.
+demo: install
+	@scripts/check-java.sh
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/baton run flights
 
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
 test: install
@@ -32,6 +37,9 @@ lint: install
 
 package: install
 	$(BIN)/baton package
+
+bench: install
+	$(BIN)/python benchmarks/executor.py
 
 clean:
 	rm -rf $(VENV) dist workflow .pytest_cache

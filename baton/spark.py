@@ -41,6 +41,7 @@ def get_spark(
         builder = (
             builder.master(master or "local[2]")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.extraJavaOptions", _LOCAL_JVM_FLAGS)

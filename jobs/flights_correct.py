@@ -24,7 +24,7 @@ from baton.sources import schema
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 from jobs.flights_validate import PASS_THROUGH, SUITES, reference_parameters
 from quality import checkpoint
-from quality.gate import QUARANTINE_COLUMN, evaluate
+from quality.gate import QUARANTINE_COLUMN, GateResult, evaluate
 from transforms import corrections as c
 
 REFERENCE_SCHEMA = schema("faa STRING, name STRING, lat DOUBLE, lon DOUBLE, alt INT, tz INT, dst STRING, "
@@ -44,8 +44,8 @@ def _typed(row: dict[str, str], struct: T.StructType) -> tuple:
 
 
 def correct_airports(validated: DataFrame, quarantined: DataFrame,
-                     reference: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(airports, still quarantined): reference fixes and supplements, re-validated."""
+                     reference: DataFrame) -> tuple[DataFrame, DataFrame, GateResult]:
+    """(airports, still quarantined, re-validation): reference fixes and supplements, re-validated."""
     suite = checkpoint.load(SUITES["airports"])
     bad = quarantined.drop(QUARANTINE_COLUMN, checkpoint.REASON_COLUMN)
     fixed = bad.transform(c.apply_reference(reference, "faa")).drop(c.CORRECTION_COLUMN)
@@ -53,27 +53,30 @@ def correct_airports(validated: DataFrame, quarantined: DataFrame,
     recheck = evaluate(fixed.unionByName(supplied), suite)
     unfixable = quarantined.transform(c.without_reference(reference, "faa"))
     still = unfixable.unionByName(checkpoint.with_reasons(recheck.quarantined(), suite))
-    return validated.unionByName(recheck.passing()), still
+    return validated.unionByName(recheck.passing()), still, recheck
 
 
 def correct_flights(validated: DataFrame, quarantined: DataFrame,
-                    parameters: dict) -> tuple[DataFrame, DataFrame]:
-    """(flights, still quarantined): correctable rows re-validated against corrected airports."""
+                    parameters: dict) -> tuple[DataFrame, DataFrame, GateResult]:
+    """(flights, still quarantined, re-validation): correctable rows re-validated against corrected airports."""
     suite = checkpoint.load(SUITES["flights"])
     correctable = c.failed_only([e.name for e in suite.expectations if e.on_fail == "correct"], QUARANTINE_COLUMN)
     recheck = evaluate(quarantined.filter(correctable).drop(QUARANTINE_COLUMN, checkpoint.REASON_COLUMN),
                        suite, parameters)
     still = quarantined.filter(~correctable).unionByName(checkpoint.with_reasons(recheck.quarantined(), suite))
-    return validated.unionByName(recheck.passing()), still
+    return validated.unionByName(recheck.passing()), still, recheck
 
 
 def correct(ctx: StageContext) -> None:
     validated = {name: ctx.read(name) for name in (*SUITES, *PASS_THROUGH)}
     quarantined = {name: ctx.read(name, kind="quarantine") for name in SUITES}
-    airports, airports_q = correct_airports(validated["airports"], quarantined["airports"],
-                                            reference_airports(ctx.spark))
+    airports, airports_q, airports_check = correct_airports(validated["airports"], quarantined["airports"],
+                                                            reference_airports(ctx.spark))
     parameters = reference_parameters(airports, validated["planes"], validated["airlines"])
-    flights, flights_q = correct_flights(validated["flights"], quarantined["flights"], parameters)
+    flights, flights_q, flights_check = correct_flights(validated["flights"], quarantined["flights"], parameters)
+    # GE's results and Data Docs of the re-validation of corrected rows
+    checkpoint.write_reports(ctx, "airports", airports_check)
+    checkpoint.write_reports(ctx, "flights", flights_check)
     results = {"flights": (flights, flights_q), "airports": (airports, airports_q),
                "weather": (validated["weather"], quarantined["weather"])}
     verdicts = {}

@@ -1,12 +1,82 @@
-"""The ``baton`` command line."""
+"""The ``baton`` command line.
+
+    baton run PIPELINE [--input JSON|@file] [--execution-id ID] [--json]
+    baton resume ID --from STAGE [--json]
+    baton status ID | baton history ID | baton list
+    baton asl PIPELINE [--type standard|express] [--out FILE]
+    baton package [--out FILE]
+
+Settings come from conf/<env>.json (``--env`` or ``BATON_ENV``, default local).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import conf
+from baton.errors import BatonError
+from orchestration import pipelines
+from orchestration.generate import Deployment, ExpressNotAllowed, generate, to_json
+from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
+
+COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
+           ("seconds", "seconds"), ("attempts", "attempts"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    runner = _runner(args, args.pipeline)
+    input = _input(args.input)
+    execution_id = args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+    return _report(runner.start(input, execution_id), args.json)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    record = _runner(args, None).describe(args.execution_id)
+    return _report(_runner(args, record["pipeline"]).resume(args.execution_id, args.stage), args.json)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    record = _runner(args, None).describe(args.execution_id)
+    print(json.dumps(record, indent=2) if args.json else
+          "\n".join(f"{k}: {record.get(k)}" for k in ("executionId", "pipeline", "status", "startDate", "stopDate",
+                                                      "error", "cause", "workflowBucket")))
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    events = _runner(args, None).history(args.execution_id)
+    if args.json:
+        print(json.dumps(events, indent=2))
+        return 0
+    for event in events:
+        print(f"{event['id']:>4} {event['timestamp']}  {event['type']:<28} {_event_detail(event)}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for record in _runner(args, None).list():
+        print(f"{record['executionId']:<40} {record['pipeline']:<10} {record['status']:<10} {record.get('startDate')}")
+    return 0
+
+
+def cmd_asl(args: argparse.Namespace) -> int:
+    settings = conf.load(args.env)
+    definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
+                          args.type)
+    text = to_json(definition)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out} ({len(definition['States'])} states, {args.type})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_package(args: argparse.Namespace) -> int:
@@ -19,9 +89,95 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runner(args: argparse.Namespace, pipeline: str | None) -> LocalRun:
+    return LocalRun(pipelines.get(pipeline or "flights"), conf.load(args.env), args.workflow_bucket)
+
+
+def _input(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {"initialData": {}}
+    text = Path(raw[1:]).read_text() if raw.startswith("@") else raw
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RunRefused(f"--input is not JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise RunRefused("--input must be a JSON object, e.g. '{\"initialData\": {\"format\": \"csv\"}}'")
+    return {"initialData": {}} | value
+
+
+def _report(summary: RunSummary, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(summary.to_json(), indent=2))
+    else:
+        print(_table(summary))
+    return 0 if summary.status == "SUCCEEDED" else 1
+
+
+def _table(summary: RunSummary) -> str:
+    rows = [[_cell(stage.get(key)) for key, _ in COLUMNS] for stage in summary.stages]
+    header = [title for _, title in COLUMNS]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [f"{summary.pipeline} {summary.execution_id}: {summary.status} in {summary.seconds:.1f}s", ""]
+    lines += ["  ".join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths,
+                                                                                                    strict=True)))
+              for r in [header, *rows]]
+    for stage, verdict in summary.quality.items():
+        lines.append(f"\nquality {stage}: passed={verdict['passed']} failedRows={verdict['failedRows']} "
+                     f"corrected={verdict['correctedRows']}: {verdict['reason']}")
+    if summary.error:
+        lines.append(f"\nerror: {summary.error}: {summary.cause}")
+    lines.append("")
+    lines += [f"{name:<22} {where}" for name, where in summary.reports.items()]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _event_detail(event: dict[str, Any]) -> str:
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
+    parts = [str(details[k]) for k in ("name", "resource", "error") if k in details]
+    if "cause" in details:
+        parts.append(str(details["cause"])[:160])
+    return " ".join(parts)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="baton", description=__doc__)
+    parser = argparse.ArgumentParser(prog="baton", description="Baton: Spark stages chained by Step Functions.")
+    parser.add_argument("--env", default=None, help="settings: conf/<env>.json (default: BATON_ENV or local)")
+    parser.add_argument("--workflow-bucket", default=None, help="override the settings' workflow bucket")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a pipeline locally, end to end")
+    run.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    run.add_argument("--input", help="execution input: JSON, or @file (default: {\"initialData\": {}})")
+    run.add_argument("--execution-id", help="execution id (default: <pipeline>-<utc time>-<random>)")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    run.set_defaults(func=cmd_run)
+
+    resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs")
+    resume.add_argument("execution_id")
+    resume.add_argument("--from", dest="stage", required=True, help="stage to start at, e.g. Enrich")
+    resume.add_argument("--json", action="store_true")
+    resume.set_defaults(func=cmd_resume)
+
+    for name, func, text in (("status", cmd_status, "an execution's status"),
+                             ("history", cmd_history, "an execution's history events")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("execution_id")
+        command.add_argument("--json", action="store_true")
+        command.set_defaults(func=func)
+
+    sub.add_parser("list", help="executions in the workflow bucket").set_defaults(func=cmd_list)
+
+    asl = sub.add_parser("asl", help="print or write a pipeline's state machine definition")
+    asl.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    asl.add_argument("--type", choices=("standard", "express"), default="standard")
+    asl.add_argument("--out", help="write to this file instead of standard output")
+    asl.set_defaults(func=cmd_asl)
+
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR")
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
@@ -30,7 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (RunRefused, ExpressNotAllowed, BatonError, KeyError, ValueError) as err:
+        print(f"baton: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

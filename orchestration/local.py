@@ -1,0 +1,263 @@
+"""Run a pipeline's generated state machine on this machine, with one SparkSession.
+
+``LocalRun.start`` generates the pipeline's ASL for the local workflow bucket, loads it into
+Baton's executor, and runs it with the local task handlers. Everything an execution leaves
+is under ``executions/{id}/``:
+
+    _definition.asl.json   the definition that ran (the same one ``baton asl`` prints)
+    _execution.json        status, input, start and stop of each run (start, then resumes)
+    _history.jsonl         Step Functions-shaped history events of every run
+    _notifications.jsonl   what sns:publish sent
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from baton import paths
+from baton.spark import get_spark
+from baton.stage import FAULTS_ENV
+from baton.storage import Storage, read_json, storage_for, write_json
+from orchestration.asl.clock import Clock, RealClock
+from orchestration.asl.executor import Execution, load_definition
+from orchestration.generate import Deployment, generate, to_json
+from orchestration.handlers import LocalHandlers
+from orchestration.pipeline import Pipeline
+
+DEFINITION = "_definition.asl.json"
+EXECUTION = "_execution.json"
+HISTORY = "_history.jsonl"
+
+
+class RunRefused(ValueError):
+    """A run or resume that would be wrong to start (duplicate id, missing outputs, unknown stage)."""
+
+
+@dataclass
+class RunSummary:
+    execution_id: str
+    pipeline: str
+    status: str
+    workflow_bucket: str
+    seconds: float
+    stages: list[dict[str, Any]]
+    quality: dict[str, dict[str, Any]]
+    error: str | None = None
+    cause: str | None = None
+    reports: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"executionId": self.execution_id, "pipeline": self.pipeline, "status": self.status,
+                "workflowBucket": self.workflow_bucket, "seconds": round(self.seconds, 1), "stages": self.stages,
+                "quality": self.quality, "error": self.error, "cause": self.cause, "reports": self.reports}
+
+
+class LocalRun:
+    """Runs, resumes and describes local executions of one pipeline."""
+
+    def __init__(self, pipeline: Pipeline, settings: dict[str, Any], workflow_bucket: str | None = None,
+                 clock: Clock | None = None, echo: Callable[[str], None] | None = None):
+        self.pipeline = pipeline
+        self.settings = settings
+        self.deployment = Deployment.from_conf(settings, workflow_bucket)
+        self.bucket = self.deployment.bucket
+        self.storage: Storage = storage_for(self.bucket)
+        self.clock = clock or RealClock(settings.get("retry", {}).get("waitFactor", 1.0))
+        self.echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+
+    # -- public --------------------------------------------------------------------------
+    def start(self, input: dict[str, Any], execution_id: str) -> RunSummary:
+        paths.validate_name(execution_id, "execution id")
+        if self.storage.exists(self._key(execution_id, EXECUTION)):
+            raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
+                             f"{self.bucket}; choose another --execution-id, or resume it")
+        return self._run(execution_id, dict(input), resume_from=None)
+
+    def resume(self, execution_id: str, stage: str) -> RunSummary:
+        record = self.describe(execution_id)
+        try:
+            target = self.pipeline.stage(stage)
+        except KeyError:
+            names = [s.name for s in self.pipeline.all_stages()]
+            raise RunRefused(f"pipeline {self.pipeline.name} has no stage {stage!r}; stages: {names}") from None
+        first_input = record["runs"][0]["input"]
+        input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
+        input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
+        gate = self.pipeline.gate_of(target)
+        reads = target.previous
+        if gate is not None:
+            reads = self._gate_output(execution_id, gate.name, gate.correction.name)
+            input["gated"] = {gate.name: reads}
+        if reads is not None:
+            self._require_committed(execution_id, reads, stage)
+        return self._run(execution_id, input, resume_from=stage)
+
+    def describe(self, execution_id: str) -> dict[str, Any]:
+        key = self._key(execution_id, EXECUTION)
+        if not self.storage.exists(key):
+            raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
+        return read_json(self.storage, key)
+
+    def history(self, execution_id: str) -> list[dict[str, Any]]:
+        self.describe(execution_id)
+        text = self.storage.read_bytes(self._key(execution_id, HISTORY)).decode()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def list(self) -> list[dict[str, Any]]:
+        keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
+        return [read_json(self.storage, k) for k in sorted(keys)]
+
+    # -- running -------------------------------------------------------------------------
+    def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
+        definition = generate(self.pipeline, self.deployment)
+        machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
+        self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
+        handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)
+        spark_conf = self.settings.get("spark", {})
+        get_spark(f"baton-{self.pipeline.name}", master=spark_conf.get("master"),
+                  shuffle_partitions=spark_conf.get("shufflePartitions"),
+                  extra_conf={"spark.driver.memory": spark_conf["driverMemory"]} if "driverMemory" in spark_conf
+                  else None)
+        run = {"input": input, "resumeFrom": resume_from, "status": "RUNNING", "startDate": _iso(self.clock)}
+        record = self._record(execution_id, run)
+        progress = _Progress(self.echo, time.monotonic())
+        with _fault_state():
+            execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
+                                        on_event=progress.on_event)
+        self._finish(execution_id, record, execution)
+        return self._summary(execution, handlers, progress.elapsed())
+
+    def _record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        key = self._key(execution_id, EXECUTION)
+        record = read_json(self.storage, key) if self.storage.exists(key) else {
+            "executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
+            "runs": []}
+        record["runs"].append(run)
+        record |= {"status": "RUNNING", "startDate": run["startDate"], "stopDate": None}
+        write_json(self.storage, key, record)
+        return record
+
+    def _finish(self, execution_id: str, record: dict[str, Any], execution: Execution) -> None:
+        for event in execution.history:
+            self.storage.append_line(self._key(execution_id, HISTORY), json.dumps(event, default=str))
+        stop = execution.stop_date.isoformat(timespec="milliseconds")
+        record["runs"][-1] |= {"status": execution.status, "stopDate": stop, "error": execution.error,
+                               "cause": execution.cause}
+        record |= {"status": execution.status, "stopDate": stop, "error": execution.error, "cause": execution.cause}
+        write_json(self.storage, self._key(execution_id, EXECUTION), record)
+
+    # -- checks --------------------------------------------------------------------------
+    def _gate_output(self, execution_id: str, gate: str, correction: str) -> str:
+        """Which stage's output passed the gate: the correction's if it ran and passed, else the gate's."""
+        for stage in (correction, gate):
+            key = paths.StagePaths(execution_id, stage).verdict
+            if self.storage.exists(key) and read_json(self.storage, key).get("passed"):
+                return stage
+        raise RunRefused(f"neither {gate} nor {correction} of execution {execution_id!r} has a passed verdict; "
+                         f"resume from {gate} instead")
+
+    def _require_committed(self, execution_id: str, stage: str, resuming: str) -> None:
+        prefix = f"{paths.StagePaths(execution_id, stage).prefix}/output"
+        datasets = {k[len(prefix) + 1:].split("/", 1)[0] for k in self.storage.list_keys(prefix)}
+        missing = sorted(d for d in datasets
+                         if not self.storage.exists(paths.success_key(f"{prefix}/{d}")))
+        if not datasets or missing:
+            what = f"datasets {missing} lack _SUCCESS" if missing else "no committed output"
+            raise RunRefused(f"cannot resume {resuming}: stage {stage} of execution {execution_id!r} has {what} "
+                             f"under {self.bucket.uri(prefix)}/; resume from an earlier stage")
+
+    # -- summary -------------------------------------------------------------------------
+    def _summary(self, execution: Execution, handlers: LocalHandlers, seconds: float) -> RunSummary:
+        rows = []
+        for key in dict.fromkeys((a.stage, a.source) for a in handlers.attempts):
+            runs = [a for a in handlers.attempts if (a.stage, a.source) == key]
+            stage, source = key
+            dataset = source or self._dataset(stage)
+            rows.append({"stage": stage if source is None else f"{stage} {source}", "engine": runs[0].engine,
+                         "rowsOut": self._rows(execution.name, stage, "output", dataset),
+                         "rowsQuarantined": self._rows(execution.name, stage, "quarantine", dataset),
+                         "seconds": round(sum(a.seconds for a in runs), 1), "attempts": len(runs),
+                         "succeeded": runs[-1].succeeded})
+        quality = {}
+        for stage in (s for s in self.pipeline.all_stages() if s.gated):
+            key = paths.StagePaths(execution.name, stage.name).verdict
+            if self.storage.exists(key):
+                verdict = read_json(self.storage, key)
+                quality[stage.name] = {k: verdict.get(k) for k in (
+                    "passed", "correctable", "rows", "failedRows", "correctableRows", "reason")}
+                quality[stage.name]["correctedRows"] = sum(
+                    d.get("correctedRows") or 0 for d in verdict.get("datasets", {}).values())
+        return RunSummary(execution.name, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
+                          quality, execution.error, execution.cause, self._reports(execution.name))
+
+    def _dataset(self, stage: str) -> str:
+        return self.pipeline.stage(stage).dataset if stage != self.pipeline.extraction.name else "flights"
+
+    def _rows(self, execution_id: str, stage: str, kind: str, dataset: str) -> int | None:
+        key = paths.manifest_key(paths.StagePaths(execution_id, stage).dataset(kind, dataset))
+        return read_json(self.storage, key)["rows"] if self.storage.exists(key) else None
+
+    def _reports(self, execution_id: str) -> dict[str, str]:
+        base = paths.execution_prefix(execution_id)
+        reports = {"execution": self.bucket.uri(base), "history": self.bucket.uri(f"{base}/{HISTORY}")}
+        for stage in (s for s in self.pipeline.all_stages() if s.gated):
+            verdict = paths.StagePaths(execution_id, stage.name).verdict
+            if self.storage.exists(verdict):
+                reports[f"{stage.name} verdict"] = self.bucket.uri(verdict)
+                reports[f"{stage.name} Data Docs"] = self.bucket.uri(f"{base}/{stage.name}/quality/*/data_docs.html")
+        if self.storage.exists(paths.notifications(execution_id)):
+            reports["notifications"] = self.bucket.uri(paths.notifications(execution_id))
+        reports["warehouse"] = self.bucket.uri("warehouse")
+        return reports
+
+    @staticmethod
+    def _key(execution_id: str, name: str) -> str:
+        return f"{paths.execution_prefix(execution_id)}/{name}"
+
+
+class _Progress:
+    """Prints which state runs and how long it took, from the executor's history events."""
+
+    def __init__(self, echo: Callable[[str], None], started: float):
+        self.echo = echo
+        self.started = started
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        at = f"[{self.elapsed():7.1f}s]"
+        if kind == "TaskStateEntered":
+            self.echo(f"{at} > {event['stateEnteredEventDetails']['name']}")
+        elif kind == "TaskFailed":
+            details = event["taskFailedEventDetails"]
+            self.echo(f"{at} ! task failed: {details.get('error')}: {str(details.get('cause'))[:300]}")
+        elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            self.echo(f"{at} {kind}")
+
+
+class _fault_state:
+    """Give BATON_FAULTS's fail-once a place to count attempts for the length of a run."""
+
+    def __enter__(self) -> None:
+        self.made = None
+        if os.environ.get(FAULTS_ENV) and not os.environ.get("BATON_FAULTS_STATE"):
+            self.made = tempfile.TemporaryDirectory(prefix="baton-faults-")
+            os.environ["BATON_FAULTS_STATE"] = self.made.name
+
+    def __exit__(self, *exc: object) -> None:
+        if self.made is not None:
+            del os.environ["BATON_FAULTS_STATE"]
+            self.made.cleanup()
+
+
+def _iso(clock: Clock) -> str:
+    return clock.now().isoformat(timespec="milliseconds")
