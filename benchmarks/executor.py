@@ -1,11 +1,12 @@
 """Benchmark of the local ASL executor on a 20-state control-flow machine.
 
-    python benchmarks/executor.py [--runs N]
+    python benchmarks/executor.py [--runs N] [--record]
 
 The machine (no Task states, so no handlers) has Pass states with intrinsic functions, Choice
 states, a Parallel state with two branches, a Map over five items and a Succeed state: 20 states in
 all. Each execution uses a FakeClock, so the Wait costs no time.
-Prints median, p95 and min milliseconds per execution with the machine, Python and date.
+Prints median, p95 and min milliseconds per execution with the machine, Python and date;
+``--record`` also appends them to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from orchestration.asl import FakeClock, load_definition
 
@@ -93,6 +95,7 @@ def _count_states(program: dict) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200, help="executions to time (default 200)")
+    parser.add_argument("--record", action="store_true", help="append the result to docs/benchmarks.md")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -112,15 +115,27 @@ def main(argv: list[str] | None = None) -> int:
     timings.sort()
     visits = sum(event["type"].endswith("StateEntered") for event in first.history)
 
-    print(f"date:     {datetime.now(UTC).isoformat(timespec='seconds')}")
-    print(f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
-    print(f"python:   {platform.python_implementation()} {platform.python_version()}")
-    print(f"workload: {_count_states(BENCHMARK_MACHINE)} states, {visits} state visits, "
-          f"{len(first.history)} history events per execution; load {load_ms:.2f} ms")
-    print(f"runs:     {args.runs}")
-    print(f"per execution: median {statistics.median(timings):.3f} ms, "
-          f"p95 {timings[int(0.95 * (len(timings) - 1))]:.3f} ms, min {timings[0]:.3f} ms")
+    lines = [
+        f"date:     {datetime.now(UTC).isoformat(timespec='seconds')}",
+        f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}",
+        f"python:   {platform.python_implementation()} {platform.python_version()}",
+        f"workload: {_count_states(BENCHMARK_MACHINE)} states, {visits} state visits, "
+        f"{len(first.history)} history events per execution; load {load_ms:.2f} ms",
+        f"runs:     {args.runs}",
+        f"per execution: median {statistics.median(timings):.3f} ms, "
+        f"p95 {timings[int(0.95 * (len(timings) - 1))]:.3f} ms, min {timings[0]:.3f} ms",
+    ]
+    print("\n".join(lines))
+    if args.record:
+        _record(lines)
     return 0
+
+
+def _record(lines: list[str]) -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+    with docs.open("a", encoding="utf-8") as handle:
+        handle.write("\n### Local executor, 20-state control-flow machine (`python benchmarks/executor.py --record`)\n")
+        handle.write("```\n" + "\n".join(lines) + "\n```\n")
 
 
 if __name__ == "__main__":
