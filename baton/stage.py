@@ -58,6 +58,8 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
     from awsglue.utils import GlueArgumentError, getResolvedOptions
 
     required = list(CONTRACT_REQUIRED) + list(spec.required_args)
+    if "--JOB_NAME" in argv:  # Glue passes it; getResolvedOptions returns it only when asked
+        required.append("JOB_NAME")
     try:
         resolved = getResolvedOptions(list(argv), required)
     except GlueArgumentError as err:
@@ -69,8 +71,6 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
         parser.add_argument(f"--{name}", default=default)
     known, _ = parser.parse_known_args(list(argv)[1:])
     args.update({name: getattr(known, name.replace("-", "_")) for name in optional})
-    if "JOB_NAME" in resolved and resolved.get("JOB_NAME"):
-        args["JOB_NAME"] = resolved["JOB_NAME"]
     return args
 
 
@@ -153,8 +153,8 @@ class StageContext:
 
     def _commit(self, staged: str, final: str, dataset: str, kind: str,
                 quality: Mapping[str, Any] | None) -> dict[str, Any]:
-        rows = self.spark.read.parquet(self.bucket.uri(staged)).count()  # from Parquet footers
-        schema = self.spark.read.parquet(self.bucket.uri(staged)).schema
+        written = self.spark.read.parquet(self.bucket.uri(staged))
+        rows, schema = written.count(), written.schema  # the count comes from the Parquet footers
         manifest = {
             "executionId": self.execution_id, "stage": self.current_stage, "dataset": dataset,
             "kind": kind, "job": self.job, "rows": rows, "bytes": self.storage.size_of_prefix(staged),

@@ -21,8 +21,19 @@ def argv(bucket, stage="Conform", previous="Ingest", execution="run-1", *extra):
 def test_arguments_parse_like_glue_and_ignore_what_glue_injects(tmp_path):
     args = parse_job_args(argv(tmp_path, "Ingest", "", "run-1", "--JOB_ID", "j_1",
                                "--job-bookmark-option", "job-bookmark-enable", "--TempDir", "s3://t/"), SPEC)
-    assert args["execution-id"] == "run-1" and args["source"] == "x"
+    assert args["execution-id"] == "run-1" and args["source"] == "x" and "JOB_NAME" not in args
     assert json.loads(args["initial-data"]) == {"rawPath": "/data"}
+
+
+def test_glue_job_name_is_kept_for_job_bookmarks(tmp_path):
+    args = parse_job_args(argv(tmp_path) + ["--JOB_NAME", "baton-flights-conform"], SPEC)
+    assert args["JOB_NAME"] == "baton-flights-conform"
+
+
+def test_no_glue_job_starts_without_glue_jvm_classes(spark):
+    from baton.stage import _glue_job
+
+    assert _glue_job(spark, {"JOB_NAME": "x"}) is None
 
 
 def test_a_missing_argument_is_named():
