@@ -49,6 +49,10 @@ def get_spark(
         )
     elif shuffle_partitions:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if (master or "").startswith("spark://"):
+        # A standalone cluster on this machine: executors run this venv's Python, one core each.
+        builder = (builder.config("spark.pyspark.python", sys.executable)
+                   .config("spark.executor.cores", "1").config("spark.executor.memory", "1g"))
     for key, value in (extra_conf or {}).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

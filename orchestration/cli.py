@@ -1,7 +1,7 @@
 """The ``baton`` command line.
 
-    baton run PIPELINE [--input JSON|@file] [--execution-id ID] [--json]
-    baton resume ID --from STAGE [--json]
+    baton run PIPELINE [--input JSON|@file] [--execution-id ID] [--json] [--master URL]
+    baton resume ID --from STAGE [--json] [--master URL]
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
@@ -90,7 +90,10 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None) -> LocalRun:
-    return LocalRun(pipelines.get(pipeline or "flights"), conf.load(args.env), args.workflow_bucket)
+    settings = conf.load(args.env)
+    if getattr(args, "master", None):
+        settings["spark"] = settings.get("spark", {}) | {"master": args.master}
+    return LocalRun(pipelines.get(pipeline or "flights"), settings, args.workflow_bucket)
 
 
 def _input(raw: str | None) -> dict[str, Any]:
@@ -155,12 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--input", help="execution input: JSON, or @file (default: {\"initialData\": {}})")
     run.add_argument("--execution-id", help="execution id (default: <pipeline>-<utc time>-<random>)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    run.add_argument("--master", help="Spark master, e.g. spark://127.0.0.1:7077 (default: conf's, local[2])")
     run.set_defaults(func=cmd_run)
 
     resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs")
     resume.add_argument("execution_id")
     resume.add_argument("--from", dest="stage", required=True, help="stage to start at, e.g. Enrich")
     resume.add_argument("--json", action="store_true")
+    resume.add_argument("--master", help="Spark master (default: conf's)")
     resume.set_defaults(func=cmd_resume)
 
     for name, func, text in (("status", cmd_status, "an execution's status"),
