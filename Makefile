@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 install: $(STAMP)
 
 # Pinned dependencies first (requirements.lock), then the project itself without resolving again.
-$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh
+$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh scripts/install-chromium.sh
 	@scripts/check-java.sh
+	@scripts/install-chromium.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 	$(BIN)/pip install --quiet -r requirements.lock

@@ -211,7 +211,7 @@ class LocalRun:
             verdict = paths.StagePaths(execution_id, stage.name).verdict
             if self.storage.exists(verdict):
                 reports[f"{stage.name} verdict"] = self.bucket.uri(verdict)
-                reports[f"{stage.name} Data Docs"] = self.bucket.uri(f"{base}/{stage.name}/quality/*/data_docs.html")
+                reports[f"{stage.name} Data Docs"] = self.bucket.uri(f"{base}/{stage.name}/quality/index.html")
         if self.storage.exists(paths.notifications(execution_id)):
             reports["notifications"] = self.bucket.uri(paths.notifications(execution_id))
         reports["warehouse"] = self.bucket.uri("warehouse")

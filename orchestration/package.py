@@ -16,7 +16,7 @@ def package_root(name: str) -> Path:
 
 
 def build_zip(out: Path) -> list[str]:
-    """Write the project's packages (code, suites, reference data, conf) to ``out``.
+    """Write the project's packages (code, suites, reference data, report assets, conf) to ``out``.
 
     Entries are written in sorted order with a fixed timestamp, so the same sources give
     the same bytes. Returns the names written.
@@ -28,7 +28,8 @@ def build_zip(out: Path) -> list[str]:
         for package in PACKAGES:
             root = package_root(package)
             for path in sorted(root.rglob("*")):
-                if path.is_dir() or _SKIP_DIRS & set(path.parts) or path.suffix not in _DATA_SUFFIXES:
+                if path.is_dir() or _SKIP_DIRS & set(path.parts) or (
+                        path.suffix not in _DATA_SUFFIXES and "report_assets" not in path.parts):
                     continue
                 name = f"{package}/{path.relative_to(root).as_posix()}"
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))

@@ -1,10 +1,11 @@
 """Gate a dataset inside a stage and write what the contract asks for.
 
-For one dataset: evaluate its suite, write GE's validation result and Data Docs page to
-``quality/{dataset}/``, commit passing rows to ``output/{dataset}`` and failing rows
-(whole, plus the names of the expectations they failed) to ``quarantine/{dataset}``.
-For the stage: combine the datasets' verdicts into ``quality/verdict.json``, the small
-object the state machine reads. Jobs call these; how a suite is evaluated lives in
+For one dataset: evaluate its suite, write GE's validation result to ``quality/{dataset}/``,
+commit passing rows to ``output/{dataset}`` and failing rows (whole, plus the names of the
+expectations they failed) to ``quarantine/{dataset}``. For the stage: write the report site
+(``quality/index.html``, a Data Docs page per dataset, vendored assets: it works offline)
+and combine the datasets' verdicts into ``quality/verdict.json``, the small object the
+state machine reads. Jobs call these; how a suite is evaluated lives in
 ``quality.gate`` and can be swapped without touching them.
 """
 
@@ -22,13 +23,13 @@ from pyspark.sql import functions as F
 
 from baton.paths import validate_name
 from baton.stage import StageContext
+from baton.storage import read_json
 from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, count_rows, evaluate, make_verdict
-from quality.report import render_data_docs_page
+from quality.report import write_report_site
 from quality.suite import Suite, suite_from_dict
 
 REASON_COLUMN = "_baton_reason"
 VALIDATION_FILE = "validation_result.json"
-DATA_DOCS_FILE = "data_docs.html"
 
 
 def load(name: str) -> Suite:
@@ -91,9 +92,8 @@ def correction_verdict(suite: Suite, output: Mapping[str, Any], kept: Mapping[st
 
 
 def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
-    prefix = ctx.paths.quality(dataset)
-    ctx.write_object(f"{prefix}/{VALIDATION_FILE}", result.validation)
-    ctx.storage.write_bytes(f"{prefix}/{DATA_DOCS_FILE}", render_data_docs_page(result.validation).encode())
+    """GE's validation result of ``dataset``; its Data Docs page comes with the stage's report site."""
+    ctx.write_object(f"{ctx.paths.quality(dataset)}/{VALIDATION_FILE}", result.validation)
 
 
 def quality_summary(verdict: Mapping[str, Any]) -> dict[str, Any]:
@@ -121,8 +121,14 @@ def stage_verdict(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Write ``quality/verdict.json`` last, after every dataset of the stage is committed."""
+    """Write the report site (GE's Data Docs of every gated dataset, offline), then ``quality/verdict.json``.
+
+    The verdict comes last, after every dataset of the stage is committed.
+    """
     verdict = stage_verdict(parts) | {"executionId": ctx.execution_id, "stage": ctx.current_stage}
+    reports = {d: f"{ctx.paths.quality(d)}/{VALIDATION_FILE}" for d in parts}
+    pages = {d: read_json(ctx.storage, key) for d, key in reports.items() if ctx.storage.exists(key)}
+    write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages)
     ctx.write_object(ctx.paths.verdict, verdict)
     print(f"baton: {ctx.current_stage} verdict: " + json.dumps(
         {k: verdict[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}))

@@ -1,14 +1,97 @@
-"""Human-readable reports of a validation result, rendered by Great Expectations itself.
+"""Human-readable reports of validation results, rendered by Great Expectations itself, that work offline.
 
-The page is GE's own Data Docs validation page (``ValidationResultsPageRenderer`` +
-``DefaultJinjaPageView``), built from the JSON dict the gate keeps, so no data context or
-docs site is needed. Like every Data Docs page, it loads its CSS/JS from public CDNs.
+The pages are GE's own Data Docs pages (``ValidationResultsPageRenderer`` / ``SiteIndexPageRenderer``
+with GE's Jinja views), built from the JSON dicts the gate keeps, so no data context or docs site is
+needed. GE's templates load CSS/JS from public CDNs and the navbar logo from GX's S3 bucket; Baton
+rewrites those references to files vendored from npm at the exact versions GE links to
+(``quality/report_assets/``, made by ``scripts/vendor-report-assets.sh``) and to GE's own logo from
+the installed package, so a published report renders without network and sends nothing anywhere.
+
+A report site under a quality prefix looks like this (every link relative)::
+
+    index.html                  GE's index page: a bootstrap-table of the validations
+    {name}/data_docs.html       one GE validation page per validation
+    static/vendor/...           the vendored CSS/JS/fonts these pages use
+    static/images/...           GE's logo and favicon
+
+``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation})``
+writes it to local or S3 storage alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Mapping
+from html.parser import HTMLParser
+from importlib import resources
 from typing import Any
+from urllib.parse import quote
+
+from baton.paths import validate_name
+
+PAGE_FILE = "data_docs.html"
+INDEX_FILE = "index.html"
+SITE_NAME = "Baton quality"
+
+# Each URL GE 1.24's templates link to, and the vendored file (under static/) that replaces it.
+# bootstrap-prefers-dark: GE links the 883 KB unminified build (mostly an inline source map); the
+# package's own minified build of the same version is used instead.
+VENDORED = {
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css":
+        "vendor/bootstrap@4.3.1/dist/css/bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js":
+        "vendor/bootstrap@4.3.1/dist/js/bootstrap.min.js",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "vendor/jquery@3.7.1/dist/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js":
+        "vendor/popper.js@1.12.9/dist/umd/popper.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css":
+        "vendor/bootstrap-table@1.19.1/dist/bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js":
+        "vendor/bootstrap-table@1.19.1/dist/bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "vendor/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "vendor/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "vendor/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "vendor/bootstrap-datepicker@1.9.0/dist/css/bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "vendor/bootstrap-datepicker@1.9.0/dist/js/bootstrap-datepicker.min.js",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
+        "vendor/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
+        "vendor/fontawesome-free@6.6.0/css/all.min.css",
+    "https://cdn.jsdelivr.net/npm/vega@5": "vendor/vega@5.33.1/build/vega.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": "vendor/vega-lite@5.23.0/build/vega-lite.min.js",
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": "vendor/vega-embed@6.29.0/build/vega-embed.min.js",
+}
+# Only pages with a chart (``vegaEmbed(...)``, e.g. a KL-divergence result) need vega; others skip 830 KB of JS.
+CHART_SCRIPTS = ("https://cdn.jsdelivr.net/npm/vega@5", "https://cdn.jsdelivr.net/npm/vega-lite@5",
+                 "https://cdn.jsdelivr.net/npm/vega-embed@6")
+GE_IMAGES = "render/view/static/images"  # inside the great_expectations package
+GX_S3_LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"'\s]*/logo-long\.png[^\"'\s]*")
+GX_S3_DARK_LOGO = re.compile(r"url\(\s*'https://great-expectations-web-assets\.s3[^']*'\s*\)")
+INTEGRITY_ATTRIBUTE = re.compile(r"\s+(?:integrity|crossorigin)=\"[^\"]*\"")
+FAVICON_HREF = re.compile(r"href=\"(?:\.{1,2}/)*static/images/favicon\.ico\"")
+HOME_HREF = re.compile(r"href=\"(?:\.\./)+index\.html\"")
+SUITE_PAGE_HREF = re.compile(r"\s+href=\"(?:\.\./)+expectations/[^\"]*\.html\"")  # no suite pages here
+LOCAL_STATIC = re.compile(r"(?:src|href)=\"(?:\.{1,2}/)*static/((?:vendor|images)/[^\"?#]+)\"")
+CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)|@import\s+['\"]([^'\"]+)")
+REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+
+# GE's dark-mode CSS swaps the navbar logo <img> for a background image on GX's S3 (removed):
+# keep the bundled logo visible instead, inverted for the dark background.
+DARK_MODE_LOGO_CSS = """
+@media (prefers-color-scheme: dark) {
+  .navbar-brand a img { visibility: visible; filter: invert(1); }
+}
+"""
+
+
+class ExternalReferenceError(RuntimeError):
+    """A rendered page still loads something from the network (GE's templates changed)."""
 
 
 def load_validation_result(d: Mapping[str, Any]) -> Any:
@@ -20,10 +103,185 @@ def load_validation_result(d: Mapping[str, Any]) -> Any:
     return expectationSuiteValidationResultSchema.load(dict(d))
 
 
-def render_data_docs_page(validation: Mapping[str, Any]) -> str:
-    """The HTML of GE's Data Docs page for one validation result dict."""
+def render_data_docs_page(validation: Mapping[str, Any], root: str = "../") -> str:
+    """The HTML of GE's Data Docs page for one validation result dict, with no network references.
+
+    ``root`` is the report site's root relative to the page: the default fits
+    ``{quality prefix}/{dataset}/data_docs.html`` with the site's ``static/`` in the quality prefix.
+    """
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
     document = ValidationResultsPageRenderer().render(load_validation_result(validation))
-    return DefaultJinjaPageView().render(document)
+    return make_offline(_view(DefaultJinjaPageView).render(document), root)
+
+
+def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = SITE_NAME) -> str:
+    """GE's Data Docs index page listing the validation results ``pages`` (name -> result dict)."""
+    from great_expectations.render.renderer import SiteIndexPageRenderer
+    from great_expectations.render.view import DefaultJinjaIndexPageView
+
+    links = [_index_link(name, load_validation_result(validation)) for name, validation in pages.items()]
+    document = SiteIndexPageRenderer.render({"site_name": site_name, "validations_links": links})
+    return make_offline(_view(DefaultJinjaIndexPageView).render(document), "")
+
+
+def _view(view_class: type) -> Any:
+    """A GE Jinja view whose custom styles (GE's ``data_docs_custom_styles.css`` hook) fix the dark-mode logo."""
+    from jinja2 import ChoiceLoader, DictLoader
+
+    view = view_class()
+    styles = DictLoader({"data_docs_custom_styles.css": DARK_MODE_LOGO_CSS})
+    view.env.loader = ChoiceLoader([view.env.loader, styles])
+    return view
+
+
+def _index_link(name: str, result: Any) -> dict[str, Any]:
+    """One row of GE's validation index table, linking to ``{name}/data_docs.html``."""
+    run_id = result.meta.get("run_id") or {}
+    batch = result.meta.get("active_batch_definition") or {}
+    page = f"{quote(name)}/{PAGE_FILE}"
+    return {
+        "expectation_suite_name": result.suite_name,
+        "filepath": page,
+        "expectation_suite_filepath": page,
+        "validation_success": result.success,
+        "run_time": run_id.get("run_time") or result.meta.get("validation_time"),
+        "run_name": run_id.get("run_name"),
+        "asset_name": name,
+        "batch_identifier": batch.get("data_asset_name") or name,
+        "batch_spec": result.meta.get("batch_spec", {}),
+    }
+
+
+def make_offline(html: str, root: str) -> str:
+    """``html`` of a GE page with every CDN/S3 reference replaced by files under ``{root}static/``.
+
+    Drops ``integrity``/``crossorigin`` (the files are local) and the vega scripts on pages
+    without charts, points "Home" at ``{root}index.html`` and unlinks the suite name (a report
+    site has no suite pages). Raises :class:`ExternalReferenceError` if anything would still be fetched.
+    """
+    static = f"{root}static/"
+    if "vegaEmbed(" not in html:
+        for url in CHART_SCRIPTS:
+            html = html.replace(f'<script src="{url}"></script>', "")
+    for url, path in VENDORED.items():
+        html = html.replace(f'"{url}"', f'"{static}{path}"')
+    html = INTEGRITY_ATTRIBUTE.sub("", html)
+    html = GX_S3_LOGO.sub(f"{static}images/logo-long.png", html)
+    html = GX_S3_DARK_LOGO.sub("none", html)
+    html = FAVICON_HREF.sub(f'href="{static}images/favicon.ico"', html)
+    html = HOME_HREF.sub(f'href="{root}{INDEX_FILE}"', html)
+    html = SUITE_PAGE_HREF.sub("", html)
+    remaining = external_references(html)
+    if remaining:
+        raise ExternalReferenceError(
+            f"the Data Docs page still loads {remaining}: GE's templates link to files Baton does not vendor; "
+            "add them to VENDORED in quality/report.py and to scripts/vendor-report-assets.sh")
+    return html
+
+
+def external_references(html: str) -> list[str]:
+    """What a browser would fetch from the network for ``html``: remote ``src``/``href``/CSS ``url()``.
+
+    Plain ``<a href>`` links are navigation, not fetches, and are not reported.
+    """
+    finder = _ReferenceFinder()
+    finder.feed(html)
+    finder.close()
+    return [ref for ref in finder.references if REMOTE.match(ref)]
+
+
+class _ReferenceFinder(HTMLParser):
+    """Collects the resource references of tag attributes and of ``<style>`` blocks and attributes."""
+
+    FETCHING_ATTRIBUTES = frozenset({"src", "href", "srcset", "poster", "data", "background"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.references: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in self.FETCHING_ATTRIBUTES and not (tag == "a" and name == "href"):
+                self.references.append(value)
+            elif value and name == "style":
+                self.references += css_references(value)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.references += css_references(data)
+
+
+def css_references(css: str) -> list[str]:
+    """The ``url(...)`` and ``@import`` targets of a piece of CSS (``data:`` URIs excluded)."""
+    refs = [url or imported for url, imported in CSS_URL.findall(css)]
+    return [ref for ref in refs if not ref.startswith("data:")]
+
+
+def site_files(pages: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
+    """Every file of a report site for ``pages`` (name -> validation result dict), by relative path.
+
+    Static files come first and the index last, so a site written in this order never links to a
+    file not written yet.
+    """
+    documents = {f"{validate_name(name, 'report page name')}/{PAGE_FILE}": render_data_docs_page(validation)
+                 for name, validation in pages.items()}
+    documents[INDEX_FILE] = render_index_page(pages)
+    return static_files(documents.values()) | {path: html.encode() for path, html in documents.items()}
+
+
+def write_report_site(write_bytes: Callable[[str, bytes], None], prefix: str,
+                      pages: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Write the report site of ``pages`` under ``prefix`` with ``write_bytes(key, data)``; return the keys.
+
+    ``write_bytes`` is e.g. ``LocalStorage.write_bytes`` or ``S3Storage.write_bytes``.
+    """
+    keys = []
+    for path, data in site_files(pages).items():
+        key = posixpath.join(prefix, path) if prefix else path
+        write_bytes(key, data)
+        keys.append(key)
+    return keys
+
+
+def static_files(documents: Iterable[str]) -> dict[str, bytes]:
+    """The files under ``static/`` that ``documents`` reference, plus the fonts their CSS loads."""
+    wanted = {ref for html in documents for ref in LOCAL_STATIC.findall(html)}
+    wanted |= {dep for ref in wanted if ref.endswith(".css") for dep in _css_dependencies(ref)}
+    return {f"static/{ref}": _read_static(ref) for ref in sorted(wanted)}
+
+
+def _css_dependencies(css_ref: str) -> list[str]:
+    """The vendored files a vendored stylesheet loads (only those vendored: e.g. Font Awesome's solid font).
+
+    A browser only fetches a font face when text uses it; GE's pages use only Font Awesome's solid icons.
+    """
+    text = _read_static(css_ref).decode("utf-8")
+    paths = [posixpath.normpath(posixpath.join(posixpath.dirname(css_ref), ref))
+             for ref in css_references(text) if not REMOTE.match(ref)]
+    return sorted({path for path in paths if path.startswith("vendor/") and _packaged(path).is_file()})
+
+
+def _read_static(ref: str) -> bytes:
+    """The bytes of the packaged file behind ``static/{ref}``, or an error that says how to restore it."""
+    path = _packaged(ref)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"report asset {ref!r} is missing at {path}: run scripts/vendor-report-assets.sh, and check that "
+            "quality/report_assets/** is in the package data")
+    return path.read_bytes()
+
+
+def _packaged(ref: str) -> Any:
+    """Where ``static/{ref}`` comes from: GE's own images, or Baton's vendored assets."""
+    folder, _, rest = ref.partition("/")
+    if folder == "images":
+        return resources.files("great_expectations").joinpath(*GE_IMAGES.split("/"), *rest.split("/"))
+    return resources.files("quality").joinpath("report_assets", *ref.split("/"))
