@@ -12,9 +12,11 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -107,17 +109,24 @@ def read_csv_checked(spark: SparkSession, files: list[RawFile], schema: T.Struct
     df = (spark.read.option("header", True).option("nullValue", null_value)
           .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
           .schema(read_schema).csv([f.uri for f in files])
-          .withColumn(SOURCE_FILE, F.input_file_name())
-          .cache())  # Spark refuses to query only the corrupt-record column of an uncached read
-    bad = df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, CORRUPT).limit(_SHOWN_BAD_LINES).collect()
+          .withColumn(SOURCE_FILE, F.input_file_name()))
+    bad = _first_corrupt(df)
     if bad:
-        df.unpersist()
-        raise _describe_bad_line(bad[0][CORRUPT], bad[0][SOURCE_FILE], header, schema, stage, null_value)
+        raise _describe_bad_line(bad[CORRUPT], bad[SOURCE_FILE], header, schema, stage, null_value)
     if df.isEmpty():
-        df.unpersist()
         raise EmptyInputError("the input has a header but no rows", stage=stage,
                               path=", ".join(f.display for f in files))
     return df.select(*schema.names)
+
+
+def _first_corrupt(df: DataFrame) -> Row | None:
+    """The first record Spark could not parse, or None.
+
+    Every column is selected on purpose: Spark refuses a query of the corrupt-record column
+    alone, and with fewer columns its CSV parser skips (and so never checks) the others. The
+    caller's write parses the files a second time; that costs less than caching them.
+    """
+    return df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, *df.columns).first()
 
 
 def read_json_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType, stage: str) -> DataFrame:
@@ -127,10 +136,9 @@ def read_json_checked(spark: SparkSession, files: list[RawFile], schema: T.Struc
     read_schema = T.StructType(list(schema.fields) + [T.StructField(CORRUPT, T.StringType())])
     df = (spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
           .schema(read_schema).json([f.uri for f in files])
-          .withColumn(SOURCE_FILE, F.input_file_name()).cache())
-    bad = df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, CORRUPT).first()
+          .withColumn(SOURCE_FILE, F.input_file_name()))
+    bad = _first_corrupt(df)
     if bad:
-        df.unpersist()
         raise BadInputError(f"line does not parse as a JSON object of {schema.simpleString()}: "
                             f"{bad[CORRUPT][:200]!r}", stage=stage, path=bad[SOURCE_FILE],
                             field=_first_bad_json_field(bad[CORRUPT], schema))
@@ -185,10 +193,8 @@ def _widens(found: T.DataType, wanted: T.DataType) -> bool:
 
 def _non_empty(df: DataFrame, files: list[RawFile], stage: str, all_null: list[str]) -> DataFrame:
     if df.isEmpty():
-        df.unpersist()
         raise EmptyInputError("the input has no rows", stage=stage, path=", ".join(f.display for f in files))
     if all_null:
-        df.unpersist()
         raise BadInputError(f"missing column(s) {all_null}: no record has them", stage=stage,
                             path=", ".join(f.display for f in files), field=all_null[0])
     return df
@@ -251,9 +257,11 @@ def _parses(value: str, data_type: T.DataType) -> bool:
         elif isinstance(data_type, T.FractionalType):
             float(text)
         elif isinstance(data_type, T.TimestampType):
-            from datetime import datetime
-
             datetime.fromisoformat(text.replace("Z", "+00:00"))
+        elif isinstance(data_type, T.DateType):
+            date.fromisoformat(text)
+        elif isinstance(data_type, T.DecimalType):
+            Decimal(text)
         return True
-    except ValueError:
+    except (ValueError, InvalidOperation):
         return False

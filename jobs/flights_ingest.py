@@ -68,7 +68,6 @@ def ingest(ctx: StageContext) -> None:
         files = raw_files(location, source, Path(extracted), fmt)
         df = READERS[fmt](ctx.spark, files, SCHEMAS[source], ctx.current_stage)
         ctx.write(source, df)
-        df.unpersist()
 
 
 SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": "csv"},

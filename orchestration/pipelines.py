@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jobs import tpch_ingest
 from jobs.flights_ingest import SOURCES
 from orchestration.pipeline import Extraction, Job, Pipeline, Stage
 
@@ -28,7 +29,29 @@ FLIGHTS = Pipeline(
     ),
 )
 
-PIPELINES = {p.name: p for p in (FLIGHTS,)}
+TPCH = Pipeline(
+    name="tpch",
+    description="TPC-H from tpchgen-cli: exact revenue by month, nation, order priority and ship mode",
+    extraction=Extraction(
+        name="Ingest",
+        sources=tpch_ingest.TABLES,
+        jobs_by_format={"csv": Job("baton-tpch-ingest-csv", "tpch_ingest")},
+        default_format="csv",
+        dataset="lineitem",
+    ),
+    stages=(
+        Stage("Conform", Job("baton-tpch-conform", "tpch_conform"), previous="Ingest", dataset="lineitem"),
+        Stage("Validate", Job("baton-tpch-validate", "tpch_validate"), engine="emr", previous="Conform",
+              gated=True, dataset="lineitem"),
+        Stage("Denormalize", Job("baton-tpch-denormalize", "tpch_denormalize"), engine="emr", previous="Validate",
+              dataset="sales"),
+        Stage("Aggregate", Job("baton-tpch-aggregate", "tpch_aggregate"), previous="Denormalize",
+              dataset="revenue_by_month"),
+        Stage("Load", Job("baton-tpch-load", "tpch_load"), previous="Aggregate", dataset="revenue_by_month"),
+    ),
+)
+
+PIPELINES = {p.name: p for p in (FLIGHTS, TPCH)}
 
 
 def get(name: str) -> Pipeline:

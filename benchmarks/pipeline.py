@@ -1,0 +1,198 @@
+"""TPC-H pipeline benchmarks: Baton against per-stage spark-submit, one plain script, and DuckDB.
+
+    python benchmarks/pipeline.py local  [--sf 1] [--repeats 1] [--record]   # baton run vs spark-submit per stage
+                                                                              # vs one hand-written Spark script
+    python benchmarks/pipeline.py engine [--sf 1] [--repeats 3] [--record]   # Denormalize+Aggregate vs DuckDB
+    python benchmarks/pipeline.py scale  [--sfs 0.1,1,10] [--record]         # cost as the data grows
+
+Every contender runs as its own process (a fresh JVM each, as users run them), on data
+generated once by tpchgen-cli and shared. Wall seconds, CPU seconds of the process tree
+(user+system of the waited-for children), peak RSS of the largest child (the driver JVM), and
+for Baton the bytes each stage wrote (its manifests). Medians when --repeats > 1. The ratios
+are printed last; targets are reported as met or not, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ENV = os.environ | {"SPARK_LOCAL_IP": "127.0.0.1"}
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+
+
+def measure(argv: list[str], cwd: Path) -> Run:
+    """Run ``argv`` to completion; wall, children's CPU and the largest child's peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, after.ru_maxrss / 1024)
+
+
+def median_run(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs),
+               max(r.peak_rss_mb for r in runs))
+
+
+def generate(sf: float, root: Path) -> Path:
+    """tpchgen-cli CSVs for ``sf`` in ``root/raw/tpch/sf<sf>`` (the layout the ingest job uses)."""
+    from jobs.tpch_ingest import TABLES, generated_dir
+    from jobs.tpch_ingest import generate as generate_table
+
+    target = generated_dir(root, sf)
+    for table in TABLES:
+        if not (target / f"{table}.csv").exists():
+            generate_table(table, target, sf, "Benchmark")
+    return target
+
+
+# -- contenders --------------------------------------------------------------------------------
+def baton_run(bucket: Path, raw: Path, sf: float, execution: str) -> Run:
+    data = json.dumps({"initialData": {"scaleFactor": sf, "rawPath": str(raw)}})
+    return measure([str(BIN / "baton"), "--workflow-bucket", str(bucket), "run", "tpch", "--execution-id",
+                    execution, "--input", data], bucket)
+
+
+def spark_submit_per_stage(bucket: Path, raw: Path, sf: float, execution: str) -> Run:
+    """The same jobs as separate spark-submit processes, in the order the state machine runs them."""
+    from jobs.tpch_ingest import TABLES
+
+    common = ["--execution-id", execution, "--workflow-bucket", str(bucket),
+              "--initial-data", json.dumps({"scaleFactor": sf, "rawPath": str(raw)})]
+    steps = [("tpch_ingest", "Ingest", None, ["--source", t]) for t in TABLES]
+    steps += [("tpch_conform", "Conform", "Ingest", []), ("tpch_validate", "Validate", "Conform", []),
+              ("tpch_denormalize", "Denormalize", "Validate", []), ("tpch_aggregate", "Aggregate", "Denormalize", []),
+              ("tpch_load", "Load", "Aggregate", [])]
+    runs = []
+    for job, stage, previous, extra in steps:
+        argv = [str(BIN / "spark-submit"), "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=4",
+                str(ROOT / "jobs" / f"{job}.py"), *common, "--current-stage", stage,
+                *(["--previous-stage", previous] if previous else []), *extra]
+        runs.append(measure(argv, bucket))
+    return Run(sum(r.wall for r in runs), sum(r.cpu for r in runs), max(r.peak_rss_mb for r in runs))
+
+
+def single_script(bucket: Path, raw: Path) -> Run:
+    return measure([sys.executable, str(ROOT / "benchmarks" / "tpch_single_script.py"), str(raw),
+                    str(bucket / "single")], bucket)
+
+
+def stage_bytes(bucket: Path, execution: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for manifest in (bucket / "executions" / execution).glob("*/output/*/_manifest.json"):
+        stage = manifest.parts[-4]
+        totals[stage] = totals.get(stage, 0) + json.loads(manifest.read_text()).get("bytes", 0)
+    return totals
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_local(args: argparse.Namespace, work: Path) -> list[str]:
+    raw = generate(args.sf, work)
+    results: dict[str, list[Run]] = {"baton run (one JVM)": [], "spark-submit per stage": [], "single script": []}
+    for index in range(args.repeats):
+        results["baton run (one JVM)"].append(baton_run(work / f"b{index}", raw, args.sf, "bench"))
+        results["spark-submit per stage"].append(spark_submit_per_stage(work / f"s{index}", raw, args.sf, "bench"))
+        results["single script"].append(single_script(work / f"p{index}", raw))
+    medians = {name: median_run(runs) for name, runs in results.items()}
+    lines = table(f"Local pipeline, TPC-H SF{args.sf}", medians)
+    baton, submit, script = (medians[n] for n in results)
+    lines.append(f"bytes written per stage (baton): {json.dumps(stage_bytes(work / 'b0', 'bench'))}")
+    return lines + ["", ratio("spark-submit per stage / baton run", submit.wall / baton.wall, ">=", 4),
+                    ratio("baton run / single script", baton.wall / script.wall, "<=", 1.25)]
+
+
+def cmd_engine(args: argparse.Namespace, work: Path) -> list[str]:
+    raw = generate(args.sf, work)
+    bucket = work / "engine"
+    baton_run(bucket, raw, args.sf, "engine")  # for the Validate stage's Parquet output
+    validated = bucket / "executions" / "engine" / "Validate" / "output"
+    spark, duck = [], []
+    for _ in range(args.repeats):
+        spark.append(measure([sys.executable, str(ROOT / "benchmarks" / "tpch_engine.py"), "spark", str(validated),
+                              str(work / "engine-out")], work))
+        duck.append(measure([sys.executable, str(ROOT / "benchmarks" / "tpch_engine.py"), "duckdb", str(validated),
+                             str(work / "engine-out")], work))
+    medians = {"Spark (Baton's transforms, one process)": median_run(spark), "DuckDB (same SQL)": median_run(duck)}
+    lines = table(f"Engine limit: Denormalize + Aggregate, TPC-H SF{args.sf} Parquet", medians)
+    s, d = medians.values()
+    return lines + ["", ratio("Spark / DuckDB", s.wall / d.wall, "<=", 5)]
+
+
+def cmd_scale(args: argparse.Namespace, work: Path) -> list[str]:
+    factors = [float(f) for f in args.sfs.split(",")]
+    results = {}
+    for sf in factors:
+        raw = generate(sf, work)
+        results[f"SF{sf:g}"] = baton_run(work / f"sf{sf:g}", raw, sf, "scale")
+    lines = table("Scale: baton run tpch", results)
+    for sf in factors:
+        lines.append(f"SF{sf:g} bytes written per stage: {json.dumps(stage_bytes(work / f'sf{sf:g}', 'scale'))}")
+    lines.append("")
+    if 1.0 in factors and 10.0 in factors:
+        lines.append(ratio("time(SF10) / time(SF1)", results["SF10"].wall / results["SF1"].wall, "<=", 10))
+        lines.append(ratio("driver peak RSS at SF10 (GiB)", results["SF10"].peak_rss_mb / 1024, "<=", 4))
+    return lines
+
+
+def table(title: str, results: dict[str, Run]) -> list[str]:
+    lines = [f"#### {title}", "", "| contender | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
+    return lines + [f"| {n} | {r.wall:.1f} | {r.cpu:.1f} | {r.peak_rss_mb:.0f} |" for n, r in results.items()] + [""]
+
+
+def ratio(label: str, value: float, op: str, target: float) -> str:
+    met = value <= target if op == "<=" else value >= target
+    return f"{label} = {value:.2f} (target {op} {target:g}: {'met' if met else 'NOT met'})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("local", "engine"):
+        command = sub.add_parser(name)
+        command.add_argument("--sf", type=float, default=1.0)
+        command.add_argument("--repeats", type=int, default=1 if name == "local" else 3)
+        command.add_argument("--record", action="store_true")
+    scale = sub.add_parser("scale")
+    scale.add_argument("--sfs", default="0.1,1,10")
+    scale.add_argument("--record", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="baton-bench-") as tmp:
+        lines = {"local": cmd_local, "engine": cmd_engine, "scale": cmd_scale}[args.command](args, Path(tmp))
+    header = [f"### `python benchmarks/pipeline.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}, {os.cpu_count()} CPUs; "
+              f"Python {platform.python_version()}; each contender a fresh process; local[2], 4 shuffle partitions.",
+              ""]
+    if args.record:
+        with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:
+            handle.write("\n" + "\n".join(header + lines) + "\n")
+    print("\n".join(header + lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Pure DataFrame transforms for TPC-H (the tables tpchgen-cli generates).
+
+Every public transform is a factory returning ``Callable[[DataFrame], DataFrame]`` so stages chain::
+
+    lineitem.transform(denormalize_sales(orders, customer, nation)).transform(revenue_mart(MONTH_KEYS))
+
+No I/O, no Spark configuration, no session: callers read, write and configure.
+
+Money is exact, and stays exact:
+
+* Money columns (prices, balances, costs) and ``l_quantity``, ``l_discount``, ``l_tax`` are ``decimal(15,2)``,
+  as the TPC-H specification declares them. ``conform_table`` refuses a column that arrives as a float type
+  instead of casting it: a double has already lost the cents.
+* Revenue is ``l_extendedprice * (1 - l_discount)``. Spark types that product ``decimal(32,4)`` and its sum
+  ``decimal(38,4)``: at the 38-digit ceiling, past the 18 digits a 64-bit long holds (Spark then computes
+  with BigDecimal), and any further arithmetic on the sum (a ratio, an average) must cut its scale to stay
+  within 38 digits. ``line_revenue`` casts the product to ``decimal(18,4)`` instead, which loses nothing: a
+  product of two 2-decimal numbers has exactly 4 decimals, and TPC-H keeps it far below 10^14
+  (``p_retailprice`` <= 2,099.00 and ``l_quantity`` <= 50, so ``l_extendedprice`` <= 104,950.00, and
+  ``1 - l_discount`` is in [0.90, 1.00]: at most 10 of the 18 digits). Each line's revenue is then a 64-bit
+  unscaled long and the sum is ``decimal(28,4)``: 24 integral digits, room for any scale factor. Spark 4
+  runs in ANSI mode, so a value that did not fit would fail the cast, never wrap or turn null.
+* Traps avoided: in doubles, 1.25 * (1 - 0.06) is 1.1749999999999998, a cent short once rounded to cents
+  (the exact 1.1750 rounds up). Polars has a trap of its own: its decimal product silently truncates the
+  result to cents, so ``price * (1 - discount)`` on two ``Decimal(15, 2)`` columns drops the last two
+  decimals of every line before the sum.
+
+Joins after the gate are inner joins: the Validate stage quarantines a line whose order, an order whose
+customer and a customer whose nation is missing from the validated parent table, so no line is lost here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, DecimalType, DoubleType, FloatType, StringType, StructType
+
+Transform = Callable[[DataFrame], DataFrame]
+
+MONEY = DecimalType(15, 2)
+LINE_REVENUE = DecimalType(18, 4)
+
+# The revenue marts: one per key set, every one per order year (the warehouse partitions by year).
+MONTH_KEYS = ("year", "month")
+NATION_KEYS = ("year", "n_name")
+PRIORITY_KEYS = ("year", "o_orderpriority")
+SHIP_MODE_KEYS = ("year", "l_shipmode")
+
+# What denormalize_sales keeps of the four tables: what the marts need, nothing more.
+SALES_COLUMNS = ("l_orderkey", "l_linenumber", "o_orderdate", "year", "month", "n_name", "o_orderpriority",
+                 "l_shipmode", "l_quantity", "l_extendedprice", "l_discount")
+
+_KNOWN_KEY = "_baton_known_key"
+_KNOWN = "_baton_known"
+
+
+class ConformError(ValueError):
+    """A column is missing, or has a type that ``conform_table`` must not convert."""
+
+    def __init__(self, message: str, column: str):
+        super().__init__(message)
+        self.column = column
+
+
+# --------------------------------------------------------------------------- conform
+
+
+def conform_table(schema: StructType) -> Transform:
+    """``schema``'s columns in its order (others are dropped), strings trimmed, every column of its declared type.
+
+    A column of another type is cast, except a float column declared decimal: that raises
+    ``ConformError``, as does a missing column. Decimals, dates and integers pass unchanged when they
+    already have their declared type (they do when read with the same schema).
+    """
+
+    def _apply(df: DataFrame) -> DataFrame:
+        missing = [c for c in schema.names if c not in df.columns]
+        if missing:
+            raise ConformError(f"the {missing} columns are not included in the DataFrame with the following "
+                               f"columns {df.columns}", missing[0])
+        found = {f.name: f.dataType for f in df.schema.fields}
+        return df.select(*[_conformed(f.name, found[f.name], f.dataType) for f in schema.fields])
+
+    return _apply
+
+
+def _conformed(name: str, found: DataType, declared: DataType) -> Column:
+    if isinstance(declared, DecimalType) and isinstance(found, FloatType | DoubleType):
+        raise ConformError(f"column {name} has type {found.simpleString()}, expected {declared.simpleString()}: "
+                           "a float cannot be made exact again; read it as a decimal", name)
+    column = F.col(name) if found == declared else F.col(name).cast(declared)
+    return (F.trim(column) if isinstance(declared, StringType) else column).alias(name)
+
+
+# --------------------------------------------------------------------------- referential integrity
+
+
+def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str) -> Transform:
+    """Add the boolean ``flag``: whether the row's ``key`` is one of ``parent[parent_key]``.
+
+    Never null (a null key is not known); every row is kept exactly once. The distinct parent keys are
+    broadcast: 8 bytes a key, e.g. 1.5 M order keys (12 MB) per TPC-H scale factor. Because they are
+    distinct, Spark drops the join from any query that does not read ``flag``.
+    """
+
+    def _apply(df: DataFrame) -> DataFrame:
+        known = (parent.select(F.col(parent_key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull())
+                 .distinct().withColumn(_KNOWN, F.lit(True)))
+        joined = df.join(F.broadcast(known), df[key] == known[_KNOWN_KEY], "left")
+        return joined.select(*[df[c] for c in df.columns], F.coalesce(known[_KNOWN], F.lit(False)).alias(flag))
+
+    return _apply
+
+
+# --------------------------------------------------------------------------- denormalize
+
+
+def denormalize_sales(orders: DataFrame, customer: DataFrame, nation: DataFrame) -> Transform:
+    """Line items joined with their order, the order's customer and the customer's nation.
+
+    Columns: ``SALES_COLUMNS``, with ``year`` and ``month`` of ``o_orderdate``. Each side is pruned to the
+    columns the joins or the marts need before it joins (6 of lineitem's 16, 4 of orders' 9), so Parquet reads
+    and the shuffle of the line-to-order join carry only those.
+    Inner joins: a line without an order, customer or nation is dropped (after the gate there is none).
+    """
+
+    def _apply(lineitem: DataFrame) -> DataFrame:
+        nations = F.broadcast(nation.select("n_nationkey", "n_name"))
+        customers = customer.select("c_custkey", "c_nationkey").join(
+            nations, F.col("c_nationkey") == F.col("n_nationkey")).select("c_custkey", "n_name")
+        sold = orders.select("o_orderkey", "o_custkey", "o_orderdate", "o_orderpriority").join(
+            customers, F.col("o_custkey") == F.col("c_custkey"))
+        lines = lineitem.select("l_orderkey", "l_linenumber", "l_shipmode", "l_quantity", "l_extendedprice",
+                                "l_discount")
+        joined = lines.join(sold, F.col("l_orderkey") == F.col("o_orderkey"))
+        return (joined.withColumn("year", F.year("o_orderdate")).withColumn("month", F.month("o_orderdate"))
+                .select(*SALES_COLUMNS))
+
+    return _apply
+
+
+# --------------------------------------------------------------------------- aggregate
+
+
+def line_revenue() -> Column:
+    """``l_extendedprice * (1 - l_discount)`` as an exact ``decimal(18,4)`` (see the module docstring)."""
+    return (F.col("l_extendedprice") * (F.lit(1) - F.col("l_discount"))).cast(LINE_REVENUE)
+
+
+def revenue_mart(keys: Sequence[str]) -> Transform:
+    """Revenue of denormalized sales per ``keys`` (e.g. ``MONTH_KEYS``).
+
+    Columns: ``keys``, ``orders`` (distinct orders), ``lines``, ``quantity`` (sum of ``l_quantity``,
+    ``decimal(25,2)``) and ``revenue`` (sum of ``line_revenue``, exact, ``decimal(28,4)``). Row order is
+    unspecified.
+    """
+    # A bare string is a Sequence[str] too, and would group by its characters.
+    if isinstance(keys, str):
+        raise TypeError(f"keys must be a sequence of column names, not the string {keys!r}")
+    key_cols = list(keys)
+
+    def _apply(sales: DataFrame) -> DataFrame:
+        return sales.groupBy(*key_cols).agg(
+            F.count_distinct("l_orderkey").alias("orders"),
+            F.count(F.lit(1)).alias("lines"),
+            F.sum("l_quantity").alias("quantity"),
+            F.sum(line_revenue()).alias("revenue"),
+        )
+
+    return _apply
