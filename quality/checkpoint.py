@@ -12,6 +12,7 @@ state machine reads. Jobs call these; how a suite is evaluated lives in
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
@@ -130,6 +131,7 @@ def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Mapping[str, Any]
     pages = {d: read_json(ctx.storage, key) for d, key in reports.items() if ctx.storage.exists(key)}
     write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages)
     ctx.write_object(ctx.paths.verdict, verdict)
+    # stderr: a `baton run --json` prints only its JSON object on stdout
     print(f"baton: {ctx.current_stage} verdict: " + json.dumps(
-        {k: verdict[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}))
+        {k: verdict[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}), file=sys.stderr)
     return verdict
