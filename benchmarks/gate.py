@@ -27,11 +27,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -161,12 +162,11 @@ def contenders(suite: Suite, parameters: dict, with_uniqueness: bool | None) -> 
         count_rows(evaluate(df, suite, parameters).flagged, suite)
 
     def split(df: DataFrame) -> None:
-        result = evaluate(df, suite, parameters)
-        result = replace(result, flagged=result.flagged.persist())
+        result = evaluate(df, suite, parameters, storage_level=StorageLevel.MEMORY_AND_DISK)
         count_rows(result.flagged, suite)
         result.passing().write.format("noop").mode("overwrite").save()
         result.quarantined().write.format("noop").mode("overwrite").save()
-        result.flagged.unpersist()
+        result.release()
 
     calls |= {"baton_verdict": verdict, "baton_split": split}
     if with_uniqueness is not None:

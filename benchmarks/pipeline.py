@@ -43,6 +43,7 @@ class Run:
 
 def measure(argv: list[str], cwd: Path) -> Run:
     """Run ``argv`` to completion; wall, children's CPU and the largest child's peak RSS."""
+    cwd.mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, text=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -43,19 +42,21 @@ def load(name: str) -> Suite:
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
                  evaluator: Evaluator | None = None) -> dict[str, Any]:
-    """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict."""
-    result = evaluate(df, suite, parameters or {}, evaluator)
-    flagged = result.flagged.persist(StorageLevel.MEMORY_AND_DISK)
+    """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
+
+    The evaluation's projection (the input plus its flags) is persisted once and reused by the
+    verdict's counts and the quarantine split, then released.
+    """
+    result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK)
     try:
-        rows, failed, correctable = count_rows(flagged, suite)
+        rows, failed, correctable = count_rows(result.flagged, suite)
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
         write_reports(ctx, dataset, result)
-        summary = quality_summary(verdict)
-        result = replace(result, flagged=flagged)
+        summary = quality_summary(verdict) | {"cost": result.cost}
         ctx.write(dataset, result.passing(), quality=summary)
         ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
     finally:
-        flagged.unpersist()
+        result.release()
     return verdict
 
 

@@ -1,9 +1,12 @@
 """The quality gate: validate a DataFrame with a suite, flag failing rows, decide a verdict.
 
-GE produces the validation result (the contract and the report); Baton's own Spark
-predicates (:mod:`quality.predicates`) mark which rows failed which expectations, so rows can
-be routed without collecting anything to the driver. The evaluation is swappable through
-the :class:`Evaluator` protocol; the default runs Great Expectations itself.
+The validation result is GE's (the contract and the report); Baton's own Spark predicates
+(:mod:`quality.predicates`) mark which rows failed which expectations, so rows can be routed
+without collecting anything to the driver. The evaluation is swappable through the
+:class:`Evaluator` protocol. The default, :class:`quality.compiled.CompiledEvaluator`, computes
+GE's result in one projection and one aggregation, and the flags come from that projection;
+``BATON_GATE_EVALUATOR=great_expectations`` (or ``evaluator=GreatExpectationsEvaluator()``)
+runs Great Expectations itself.
 """
 
 from __future__ import annotations
@@ -12,21 +15,26 @@ import contextlib
 import copy
 import itertools
 import json
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
+from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite
 
 FAILED_COLUMN = "_baton_failed"
 QUARANTINE_COLUMN = "_baton_failed_expectations"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 ROUTED = ("quarantine", "correct")
+EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
+EVALUATORS = ("compiled", "great_expectations")
 
 
 class Evaluator(Protocol):
@@ -34,7 +42,9 @@ class Evaluator(Protocol):
 
     Returns ``ExpectationSuiteValidationResult.to_json_dict()`` of GE 1.x, with one result per
     suite expectation whose ``expectation_config.meta.baton.name`` is the Baton name (as in
-    ``Suite.raw``).
+    ``Suite.raw``). An evaluator may also offer ``compile(df, suite, parameters)``, returning an
+    object with ``projection``, ``hidden_columns``, ``flag(name)`` and ``validate()`` (see
+    :class:`quality.compiled.CompiledSuite`); :func:`evaluate` then flags rows from that projection.
     """
 
     def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict: ...
@@ -89,7 +99,8 @@ class GreatExpectationsEvaluator:
 
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = ProgressBarsConfig(globally=False)
-            self._datasource = context.data_sources.add_spark(name="baton_spark")
+            # persist=False: GE would otherwise cache every validated DataFrame and never release it
+            self._datasource = context.data_sources.add_spark(name="baton_spark", persist=False)
             self._context = context
         return self._context, self._datasource
 
@@ -111,15 +122,26 @@ def _json_safe(value: dict) -> dict:
     return json.loads(json.dumps(value, default=str))
 
 
-_default_evaluator: GreatExpectationsEvaluator | None = None
+_evaluators: dict[str, Evaluator] = {}
 
 
-def default_evaluator() -> GreatExpectationsEvaluator:
-    """The process-wide GE evaluator, created on first use (GE imports take seconds)."""
-    global _default_evaluator
-    if _default_evaluator is None:
-        _default_evaluator = GreatExpectationsEvaluator()
-    return _default_evaluator
+def default_evaluator(name: str | None = None) -> Evaluator:
+    """The process-wide evaluator ``name``, created on first use (GE imports take seconds).
+
+    ``name`` defaults to ``$BATON_GATE_EVALUATOR``, else ``"compiled"``; the compiled evaluator
+    delegates what it does not compile to the process-wide ``"great_expectations"`` one.
+    """
+    name = name or os.environ.get(EVALUATOR_ENV) or "compiled"
+    if name not in EVALUATORS:
+        raise ValueError(f"unknown gate evaluator {name!r} (from {EVALUATOR_ENV}?); choose one of {EVALUATORS}")
+    if name not in _evaluators:
+        if name == "great_expectations":
+            _evaluators[name] = GreatExpectationsEvaluator()
+        else:
+            from quality.compiled import CompiledEvaluator
+
+            _evaluators[name] = CompiledEvaluator(fallback=default_evaluator("great_expectations"))
+    return _evaluators[name]
 
 
 @dataclass
@@ -129,12 +151,22 @@ class GateResult:
     ``flagged`` is the input plus ``_baton_failed: array<string>``: the names of the
     quarantine/correct expectations each row failed (empty when none; warn-only failures
     leave it empty). ``expectations`` summarises every expectation (see :func:`summarize`).
+    ``cost`` is what the evaluation cost Spark: ``{"sparkJobs": n, "sqlExecutions": m}``.
+    ``cached`` is what :func:`evaluate` persisted for ``storage_level`` (the projection
+    ``flagged`` reads); :meth:`release` unpersists it.
     """
 
     suite: Suite
     validation: dict
     flagged: DataFrame
     expectations: list[dict]
+    cost: dict | None = None
+    cached: DataFrame | None = None
+
+    def release(self) -> None:
+        """Unpersist the projection :func:`evaluate` persisted, if it did."""
+        if self.cached is not None:
+            self.cached.unpersist()
 
     def passing(self) -> DataFrame:
         """Rows that failed no quarantine/correct expectation, without the flag column."""
@@ -156,15 +188,40 @@ def evaluate(
     suite: Suite,
     parameters: Mapping[str, Any] | None = None,
     evaluator: Evaluator | None = None,
+    storage_level: StorageLevel | None = None,
 ) -> GateResult:
     """Validate ``df`` with ``suite`` and flag the rows that failed routed expectations.
 
-    Suite parameters, columns and kwargs are checked before the (slow) validation runs.
+    Suite parameters, columns and kwargs are checked before the (slow) validation runs. With
+    an evaluator that compiles the suite (it has ``compile``), the flags come from the
+    projection the evaluation aggregates; with ``storage_level`` that projection is persisted
+    first, so the evaluation computes it once and the quarantine split reads it back (with
+    other evaluators ``storage_level`` persists ``flagged``).
     """
     parameters = dict(parameters or {})
-    flagged = flag_rows(df, routed_conditions(suite, parameters, df.columns))
-    validation = (evaluator or default_evaluator()).validate(df, suite, parameters)
-    return GateResult(suite, validation, flagged, summarize(suite, validation))
+    conditions = routed_conditions(suite, parameters, df.columns)
+    evaluator = evaluator or default_evaluator()
+    cached = None
+    with measure(df.sparkSession) as cost:
+        if hasattr(evaluator, "compile"):
+            compiled = evaluator.compile(df, suite, parameters)
+            if storage_level is not None:
+                cached = compiled.projection.persist(storage_level)
+            flags = [(name, _compiled_flag(compiled, name, condition)) for name, condition in conditions]
+            flagged = flag_rows(compiled.projection, flags).drop(*compiled.hidden_columns)
+            validation = compiled.validate()
+        else:
+            flagged = flag_rows(df, conditions)
+            if storage_level is not None:
+                cached = flagged.persist(storage_level)
+            validation = evaluator.validate(df, suite, parameters)
+    return GateResult(suite, validation, flagged, summarize(suite, validation), cost.as_dict(), cached)
+
+
+def _compiled_flag(compiled: Any, name: str, condition: Column) -> Column:
+    """The projection's flag column of expectation ``name``, or its predicate if it has none."""
+    flag = compiled.flag(name)
+    return condition if flag is None else flag
 
 
 def routed_conditions(

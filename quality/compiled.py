@@ -1,0 +1,620 @@
+"""A quality gate at the single-pass limit: a suite compiled into Spark expressions.
+
+:class:`CompiledEvaluator` returns the same validation result as Great Expectations 1.24
+(``ExpectationSuiteValidationResult.to_json_dict()``) with far fewer Spark passes:
+
+1. every row-level expectation becomes a boolean column of ONE projection of the input
+   (:func:`quality.predicates.unexpected_condition`; uniqueness is a window count in the same
+   projection, one shuffle per distinct key);
+2. every count and aggregate GE would compute (row counts, null counts, unexpected counts,
+   filtered row counts, min, max, mean, sum, stdev, distinct counts) comes from ONE
+   aggregation over that projection;
+3. only expectations with unexpected rows (or values) get a follow-up query for their
+   ``partial_unexpected_list``, run by GE's own metric provider so the values and their order
+   are GE's; schema metrics (``table.columns``, ``table.column_types``) cost no Spark job.
+
+The metric values are then handed to each expectation's own ``metrics_validate`` (the code
+GE's validator runs), so success, ``mostly``, percentages and result fields are GE's by
+construction. Whatever the compiler does not cover runs through Great Expectations itself on
+a sub-suite: types outside :data:`COMPILED_TYPES`, columns missing from the DataFrame,
+aggregates on column types GE rejects, kwargs the predicates reject, and any expectation whose
+follow-up metric GE could not resolve. If Spark rejects the compiled plan at run time, the
+whole suite runs through GE. Each result's ``expectation_config.meta.baton.evaluator`` says
+which path produced it (``"compiled"`` or ``"great_expectations"``).
+
+Results are in suite order (GE orders them by column, errors first). Ids, times, the batch id
+and the traceback text of errors are new per run, as they are in GE.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from quality.gate import RESULT_FORMAT, GreatExpectationsEvaluator, _json_safe
+from quality.predicates import (
+    ROW_LEVEL_TYPES,
+    PredicateError,
+    _col,
+    _kept_by_ignore_row_if,
+    _row_condition,
+    unexpected_condition,
+)
+from quality.suite import Suite, suite_from_dict
+
+COMPILED = "compiled"
+GREAT_EXPECTATIONS = "great_expectations"
+DATASOURCE_NAME = "baton_compiled"
+FLAG_PREFIX = "__baton_unexpected_"
+
+_NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType, T.DecimalType)
+_INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+# GE's column.mean raises TypeError for any other type (expectations/metrics/column_aggregate_metrics/column_mean.py).
+_MEAN_TYPES = (T.DecimalType, T.IntegerType, T.DoubleType, T.FloatType, T.LongType)
+_ATOMIC = (T.AtomicType,)
+
+# Aggregate and schema expectations the compiler covers, with the column types it accepts.
+_AGGREGATE_TYPES: dict[str, tuple[type, ...] | None] = {
+    "expect_column_to_exist": None,
+    "expect_table_columns_to_match_ordered_list": None,
+    "expect_table_columns_to_match_set": None,
+    "expect_table_column_count_to_equal": None,
+    "expect_table_column_count_to_be_between": None,
+    "expect_table_row_count_to_be_between": None,
+    "expect_table_row_count_to_equal": None,
+    "expect_column_values_to_be_of_type": None,
+    "expect_column_values_to_be_in_type_list": None,
+    "expect_column_min_to_be_between": _ATOMIC,
+    "expect_column_max_to_be_between": _ATOMIC,
+    "expect_column_mean_to_be_between": _MEAN_TYPES,
+    "expect_column_sum_to_be_between": _NUMERIC,
+    "expect_column_stdev_to_be_between": _NUMERIC,
+    "expect_column_proportion_of_unique_values_to_be_between": _ATOMIC,
+    "expect_column_unique_value_count_to_be_between": _ATOMIC,
+    "expect_column_distinct_values_to_be_in_set": _ATOMIC,
+}
+COMPILED_TYPES = frozenset(ROW_LEVEL_TYPES | set(_AGGREGATE_TYPES))
+
+# GE counts these by filtering and counting (0 on an empty domain); the other map metrics sum
+# a CASE over the domain, which is NULL when the domain has no rows
+# (expectations/metrics/map_metric_provider/map_metric_provider.py).
+_COUNTED_AFTER_FILTER = frozenset(
+    {
+        "expect_column_values_to_be_unique",
+        "expect_compound_columns_to_be_unique",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+        "expect_select_column_values_to_be_unique_within_record",
+    }
+)
+_SCHEMA_METRICS = frozenset({"table.columns", "table.column_types", "table.column_count"})
+_DOMAIN_COLUMN_KEYS = ("column", "column_A", "column_B")
+_SPARK_ERRORS = (PySparkException, Py4JJavaError)
+
+
+class CompileError(ValueError):
+    """GE rejects an expectation's configuration (names the suite and the expectation)."""
+
+
+@dataclass
+class _Item:
+    """One suite expectation on its way through the compiler."""
+
+    index: int
+    name: str
+    raw: dict
+    config: Any = None  # the evaluated ExpectationConfiguration (parameters substituted, batch_id set)
+    expectation: Any = None  # GE's Expectation built from ``config``
+    dependencies: dict = field(default_factory=dict)  # GE metric name -> MetricConfiguration
+    flag: str | None = None  # projection column of the row-level unexpected condition
+    delegate_reason: str | None = None
+
+    @property
+    def compiled(self) -> bool:
+        """True unless the expectation is delegated to GE."""
+        return self.delegate_reason is None
+
+
+class CompiledEvaluator:
+    """Evaluates suites in one projection and one aggregation; GE runs what is not compiled.
+
+    Implements :class:`quality.gate.Evaluator`. ``result_format`` may be BOOLEAN_ONLY, BASIC or
+    SUMMARY (default: the gate's SUMMARY with ``partial_unexpected_count`` 20); formats that
+    need unexpected rows or indices are GE's job. ``fallback`` runs delegated expectations.
+    """
+
+    def __init__(
+        self,
+        result_format: Mapping[str, Any] | None = None,
+        fallback: GreatExpectationsEvaluator | None = None,
+    ) -> None:
+        self.result_format = _supported_result_format(result_format or RESULT_FORMAT)
+        self.fallback = fallback or GreatExpectationsEvaluator()
+        self._run_ids = itertools.count(1)
+
+    def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict:
+        """Validate ``df`` and return GE's JSON-able suite validation result."""
+        return self.compile(df, suite, parameters).validate()
+
+    def compile(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> CompiledSuite:
+        """Plan the validation: GE configurations, the projection and the metrics to aggregate."""
+        suite.resolve(parameters)  # Baton's error for a missing parameter names suite, expectation and parameter
+        return CompiledSuite(
+            df=df,
+            suite=suite,
+            parameters=dict(parameters),
+            result_format=copy.deepcopy(self.result_format),
+            fallback=self.fallback,
+            asset_name=f"{suite.name}-{next(self._run_ids)}",
+        )
+
+
+class CompiledSuite:
+    """A suite compiled against one DataFrame.
+
+    ``projection`` is the input plus one boolean column per compiled row-level expectation
+    (:attr:`hidden_columns`); :meth:`validate` aggregates it once. Persist the projection
+    before :meth:`validate` to let the quarantine split reuse what the evaluation computed.
+    """
+
+    def __init__(
+        self,
+        df: DataFrame,
+        suite: Suite,
+        parameters: dict,
+        result_format: dict,
+        fallback: GreatExpectationsEvaluator,
+        asset_name: str,
+    ) -> None:
+        from great_expectations.execution_engine import SparkDFExecutionEngine
+
+        self.df = df
+        self.suite = suite
+        self.parameters = parameters
+        self.fallback = fallback
+        self.asset_name = asset_name
+        self.batch_id = f"{DATASOURCE_NAME}-{asset_name}"
+        self.runtime_configuration = {"result_format": result_format}
+        self.engine = SparkDFExecutionEngine(spark=df.sparkSession, persist=False)
+        self.engine.load_batch_data(self.batch_id, df)
+        self.items = [self._configure(index, raw) for index, raw in enumerate(suite.raw["expectations"])]
+        self.projection = self._project()
+
+    @property
+    def hidden_columns(self) -> tuple[str, ...]:
+        """The projection's flag columns (not part of the input)."""
+        return tuple(item.flag for item in self.items if item.flag)
+
+    def flag(self, name: str) -> Column | None:
+        """The projection column that is TRUE for rows expectation ``name`` counts as unexpected."""
+        for item in self.items:
+            if item.name == name and item.flag:
+                return F.col(item.flag)
+        return None
+
+    def validate(self) -> dict:
+        """Run the aggregation (and the follow-up queries) and return GE's result dict."""
+        run_time = datetime.datetime.now(datetime.UTC)
+        fallback_reason = None
+        try:
+            metrics = self._aggregate()
+        except _SPARK_ERRORS as exc:
+            fallback_reason = f"Spark rejected the compiled plan, Great Expectations evaluated the suite: {exc}"
+            for item in self.items:
+                item.delegate_reason = item.delegate_reason or "Spark rejected the compiled plan (see meta.baton)"
+            metrics = {}
+        results = {item.name: self._compiled_result(item, metrics) for item in self.items if item.compiled}
+        results.update(self._delegated_results())
+        ordered = [results[item.name] for item in self.items]
+        return _suite_result(self, ordered, run_time, fallback_reason)
+
+    # --- compile ---------------------------------------------------------------------------
+
+    def _configure(self, index: int, raw: dict) -> _Item:
+        """GE's evaluated configuration of one expectation, and whether the compiler covers it."""
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        item = _Item(index=index, name=raw["meta"]["baton"]["name"], raw=raw)
+        try:
+            config = ExpectationConfiguration(**copy.deepcopy(raw)).to_domain_obj().configuration
+            config.process_suite_parameters(self.parameters, interactive_evaluation=True, data_context=None)
+            config.kwargs["batch_id"] = self.batch_id
+            config.id = str(uuid.uuid4())
+            item.config = config
+            item.expectation = config.to_domain_obj()
+        except Exception as exc:  # GE raises pydantic, GE and parser errors for bad kwargs
+            raise CompileError(
+                f"suite {self.suite.name!r} ({self.suite.source}): expectation {item.name!r} "
+                f"({raw.get('type')}): Great Expectations rejects its configuration: {exc}"
+            ) from exc
+        item.delegate_reason = self._delegate_reason(item)
+        return item
+
+    def _delegate_reason(self, item: _Item) -> str | None:
+        """Why GE must evaluate this expectation itself, or None when the compiler covers it."""
+        exp_type = item.config.type
+        if exp_type not in COMPILED_TYPES:
+            return f"{exp_type} is not compiled"
+        item.dependencies = dict(
+            item.expectation.get_validation_dependencies(
+                execution_engine=self.engine, runtime_configuration=copy.deepcopy(self.runtime_configuration)
+            ).metric_configurations
+        )
+        missing = [name for name in _domain_columns(item) if name not in self.df.columns]
+        if missing:
+            return f"column(s) {missing} are not columns of the DataFrame"
+        allowed = _AGGREGATE_TYPES.get(exp_type)
+        column = item.config.kwargs.get("column")
+        if allowed and not isinstance(self.df.schema[column].dataType, allowed):
+            return f"column {column!r} has type {self.df.schema[column].dataType.simpleString()}"
+        unknown = [name for name in item.dependencies if _metric_kind(item, name) is None]
+        if unknown:
+            return f"metric(s) {unknown} are not compiled"
+        return None
+
+    def _project(self) -> DataFrame:
+        """The input plus one flag column per compiled row-level expectation, in one projection.
+
+        An expectation whose predicate Spark cannot analyse on this DataFrame (e.g. a regex on
+        a map column) is delegated, so GE reports its own error for it.
+        """
+        flags = {}
+        for item in self.items:
+            if item.compiled and item.config.type in ROW_LEVEL_TYPES:
+                kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
+                try:
+                    flags[item.index] = unexpected_condition(item.config.type, kwargs, self.df.columns)
+                except PredicateError as exc:
+                    item.delegate_reason = f"no Spark predicate: {exc}"
+        try:
+            projection = self._select_flags(flags)
+        except _SPARK_ERRORS:
+            for index, condition in list(flags.items()):
+                try:
+                    self.df.select(condition)
+                except _SPARK_ERRORS as exc:
+                    self.items[index].delegate_reason = f"Spark rejects the predicate: {exc}"
+                    del flags[index]
+            projection = self._select_flags(flags)
+        return projection
+
+    def _select_flags(self, flags: dict[int, Column]) -> DataFrame:
+        """``df`` plus the flag columns ``__baton_unexpected_<index>``."""
+        for item in self.items:
+            item.flag = f"{FLAG_PREFIX}{item.index}" if item.index in flags else None
+        clash = set(self.hidden_columns) & set(self.df.columns)
+        if clash:
+            raise ValueError(f"suite {self.suite.name!r}: the DataFrame already has column(s) {sorted(clash)}")
+        columns = [condition.alias(f"{FLAG_PREFIX}{index}") for index, condition in flags.items()]
+        return self.df.select("*", *columns) if columns else self.df
+
+    # --- evaluate --------------------------------------------------------------------------
+
+    def _aggregate(self) -> dict[str, Any]:
+        """Every count and aggregate metric in one aggregation, then the follow-up metrics."""
+        from great_expectations.util import convert_to_json_serializable
+
+        aggregates: dict[Any, tuple[list[Column], Callable[[list], Any]]] = {}
+        for item in self.items:
+            if item.compiled:
+                for name, mc in item.dependencies.items():
+                    if _metric_kind(item, name) == "aggregate" and mc.id not in aggregates:
+                        aggregates[mc.id] = _aggregate_metric(item, name, mc, self.df.schema)
+        columns = [column for expressions, _ in aggregates.values() for column in expressions]
+        # GE hands bundled aggregates on as JSON-able values: datetimes become ISO strings, NaN None
+        # (SparkDFExecutionEngine.resolve_metric_bundle); counts are unchanged by it.
+        values = [convert_to_json_serializable(v) for v in self.projection.agg(*columns).first()] if columns else []
+        metrics: dict[Any, Any] = {}
+        position = 0
+        for metric_id, (expressions, finish) in aggregates.items():
+            metrics[metric_id] = finish(values[position : position + len(expressions)])
+            position += len(expressions)
+        metrics.update(self._resolve_with_ge(metrics))
+        return metrics
+
+    def _resolve_with_ge(self, metrics: dict[Any, Any]) -> dict[Any, Any]:
+        """Schema metrics, and unexpected values where there are any, from GE's own providers.
+
+        GE's dependency graph is seeded with the compiled metrics (its row counts among them),
+        so it only runs the queries that list values. Where the count is 0 (or None) GE's query
+        would return no rows: the value is ``[]``. An expectation whose metric GE cannot
+        resolve is delegated to GE.
+        """
+        from great_expectations.validator.metrics_calculator import MetricsCalculator
+
+        wanted, resolved, needed_by = [], {}, {}
+        for item in (item for item in self.items if item.compiled):
+            for name, mc in item.dependencies.items():
+                kind = _metric_kind(item, name)
+                if kind == "none":
+                    resolved[mc.id] = None
+                elif kind == "schema" or (kind == "sample" and metrics.get(_sample_count_id(item))):
+                    wanted.append(mc)
+                    needed_by.setdefault(mc.id, []).append(item)
+                elif kind == "sample":
+                    resolved[mc.id] = []
+        if wanted:
+            runtime_configuration = copy.deepcopy(self.runtime_configuration)
+            calculator = MetricsCalculator(execution_engine=self.engine, show_progress_bars=False)
+            graph = calculator.build_metric_dependency_graph(wanted, runtime_configuration)
+            known = dict(metrics)
+            aborted = graph._resolve(known, runtime_configuration, show_progress_bars=False)
+            for mc in wanted:
+                if mc.id in known:
+                    resolved[mc.id] = known[mc.id]
+                    continue
+                for item in needed_by[mc.id]:
+                    item.delegate_reason = f"Great Expectations could not resolve {mc.metric_name}: {list(aborted)}"
+        return resolved
+
+    def _compiled_result(self, item: _Item, metrics: dict[Any, Any]) -> dict:
+        """The expectation's own ``metrics_validate`` on the compiled metrics, as GE's validator calls it."""
+        from great_expectations.core.expectation_validation_result import ExpectationValidationResult
+        from great_expectations.validator.exception_info import ExceptionInfo
+
+        try:
+            result = item.config.to_domain_obj().metrics_validate(
+                metrics=metrics,
+                execution_engine=self.engine,
+                runtime_configuration=copy.deepcopy(self.runtime_configuration),
+            )
+        except Exception as exc:  # GE's validator turns any exception into a failed result
+            info = ExceptionInfo(exception_traceback=traceback.format_exc(), exception_message=str(exc))
+            result = ExpectationValidationResult(success=False, exception_info=info, expectation_config=item.config)
+        return _with_evaluator(_json_safe(result.to_json_dict()), COMPILED)
+
+    def _delegated_results(self) -> dict[str, dict]:
+        """Results of the expectations GE evaluates, from one GE run on a sub-suite."""
+        delegated = [item for item in self.items if not item.compiled]
+        if not delegated:
+            return {}
+        sub_suite = suite_from_dict(
+            {
+                "name": self.suite.name,
+                "meta": copy.deepcopy(self.suite.raw.get("meta") or {}),
+                "expectations": [copy.deepcopy(item.raw) for item in delegated],
+            },
+            source=self.suite.source,
+        )
+        validation = self.fallback.validate(self.df, sub_suite, self.parameters)
+        reasons = {item.name: item.delegate_reason for item in delegated}
+        results = {}
+        for result in validation["results"]:
+            result["expectation_config"]["kwargs"]["batch_id"] = self.batch_id
+            name = result["expectation_config"]["meta"]["baton"]["name"]
+            results[name] = _with_evaluator(result, GREAT_EXPECTATIONS, reasons[name])
+        return results
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def _metric_kind(item: _Item, name: str) -> str | None:
+    """How the compiler gets GE metric ``name`` of ``item``: aggregate, schema, sample, none, or None."""
+    map_metric = getattr(item.expectation, "map_metric", None)
+    if name in _SCHEMA_METRICS:
+        return "schema"
+    if name in ("column.distinct_values.not_in_set",) or (map_metric and name == f"{map_metric}.unexpected_values"):
+        return "sample"
+    if map_metric and name in (f"{map_metric}.unexpected_index_list", f"{map_metric}.unexpected_index_query"):
+        return "none"  # only filled for unexpected_index_column_names / return_unexpected_index_query
+    if (
+        name == "table.row_count"
+        or name in _AGGREGATE_METRICS
+        or (map_metric and name in (f"{map_metric}.unexpected_count", f"{map_metric}.filtered_row_count"))
+    ):
+        return "aggregate"
+    return None
+
+
+def _sample_count_id(item: _Item) -> Any:
+    """The id of the metric that counts what the expectation's sample metric lists."""
+    map_metric = getattr(item.expectation, "map_metric", None)
+    name = f"{map_metric}.unexpected_count" if map_metric else "column.distinct_values.not_in_set.count"
+    return item.dependencies[name].id
+
+
+def _aggregate_metric(
+    item: _Item, name: str, mc: Any, schema: T.StructType
+) -> tuple[list[Column], Callable[[list], Any]]:
+    """Aggregate expressions for one GE metric and how to turn their values into GE's metric value.
+
+    Every expression only sees the expectation's domain (its ``row_condition``), as GE
+    computes each metric on ``get_domain_records``.
+    """
+    in_domain = _row_condition(getattr(item.expectation, "row_condition", None))
+    domain = mc.metric_domain_kwargs
+    map_metric = getattr(item.expectation, "map_metric", None)
+    if map_metric and name == f"{map_metric}.unexpected_count":
+        flag = F.col(item.flag)
+        if item.config.type in _COUNTED_AFTER_FILTER:
+            return [F.count(F.when(flag, 1))], _first
+        return [_case_sum(in_domain, flag)], _first
+    if map_metric and name == f"{map_metric}.filtered_row_count":
+        columns = domain.get("column_list") or [domain["column_A"], domain["column_B"]]
+        kept = _kept_by_ignore_row_if(domain, list(columns))
+        return [F.count(F.when(in_domain & kept, 1))], _first
+    if name == "table.row_count":
+        return [F.count(F.when(in_domain, 1))], _first
+    return _AGGREGATE_METRICS[name](in_domain, domain["column"], mc.metric_value_kwargs or {}, schema)
+
+
+def _first(values: list) -> Any:
+    """The metric is the single aggregate's value."""
+    return values[0]
+
+
+def _case_sum(in_domain: Column, condition: Column) -> Column:
+    """GE's ``sum(CASE WHEN condition THEN 1 ELSE 0 END)`` over the domain: NULL when it has no rows."""
+    return F.sum(F.when(in_domain, F.when(condition, 1).otherwise(0)))
+
+
+def _column_aggregate(function: Callable[[Column], Column]) -> Callable:
+    """A GE column aggregate that is one Spark aggregate function over the domain's values."""
+
+    def build(in_domain: Column, column: str, _value_kwargs: Mapping, _schema: T.StructType):
+        return [function(F.when(in_domain, _col(column)))], _first
+
+    return build
+
+
+def _null_count(in_domain: Column, column: str, _value_kwargs: Mapping, _schema: T.StructType):
+    """GE's ``column_values.nonnull.unexpected_count``: the domain's nulls (NULL for an empty domain)."""
+    return [_case_sum(in_domain, _col(column).isNull())], _first
+
+
+def _sum(in_domain: Column, column: str, _value_kwargs: Mapping, schema: T.StructType):
+    """GE on Spark 4 sums integral columns as doubles (column_aggregate_metrics/column_sum.py)."""
+    values = _col(column)
+    if isinstance(schema[column].dataType, _INTEGRAL):
+        values = values.cast(T.DoubleType())
+    return [F.sum(F.when(in_domain, values))], _first
+
+
+def _unique_proportion(in_domain: Column, column: str, _value_kwargs: Mapping, _schema: T.StructType):
+    """GE's ``unique_proportion`` of the domain's row count, distinct count and null count."""
+    from great_expectations.expectations.metrics.column_aggregate_metrics.column_proportion_of_unique_values import (
+        unique_proportion,
+    )
+
+    values = _col(column)
+    expressions = [
+        F.count(F.when(in_domain, 1)),
+        F.countDistinct(F.when(in_domain, values)),
+        _case_sum(in_domain, values.isNull()),
+    ]
+
+    def finish(counts: list) -> Any:
+        rows, distinct, nulls = counts
+        return unique_proportion(
+            {
+                "table.row_count": rows,
+                "column.distinct_values.count": distinct,
+                "column_values.nonnull.unexpected_count": nulls,
+            }
+        )
+
+    return expressions, finish
+
+
+def _distinct_not_in_set_count(in_domain: Column, column: str, value_kwargs: Mapping, _schema: T.StructType):
+    """GE's count of distinct non-null values outside ``value_set`` (column_distinct_values_not_in_set.py)."""
+    values = _col(column)
+    outside = in_domain & values.isNotNull()
+    if value_kwargs.get("value_set"):
+        outside = outside & ~values.isin(list(value_kwargs["value_set"]))
+    return [F.countDistinct(F.when(outside, values))], lambda counts: counts[0] or 0
+
+
+# Column metrics by GE metric name; row counts and map metrics are built in _aggregate_metric.
+_AGGREGATE_METRICS: dict[str, Callable] = {
+    "column_values.nonnull.unexpected_count": _null_count,
+    "column.min": _column_aggregate(F.min),
+    "column.max": _column_aggregate(F.max),
+    "column.mean": _column_aggregate(F.mean),
+    "column.standard_deviation": _column_aggregate(F.stddev_samp),
+    "column.distinct_values.count": _column_aggregate(F.countDistinct),
+    "column.sum": _sum,
+    "column.unique_proportion": _unique_proportion,
+    "column.distinct_values.not_in_set.count": _distinct_not_in_set_count,
+}
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+def _domain_columns(item: _Item) -> list[str]:
+    """The DataFrame columns the expectation's metrics read (from GE's metric domains)."""
+    names: list[str] = []
+    for mc in item.dependencies.values():
+        domain = mc.metric_domain_kwargs
+        names += [domain[key] for key in _DOMAIN_COLUMN_KEYS if domain.get(key) is not None]
+        names += list(domain.get("column_list") or [])
+    return list(dict.fromkeys(names))
+
+
+def _with_evaluator(result: dict, evaluator: str, reason: str | None = None) -> dict:
+    """``result`` with ``expectation_config.meta.baton.evaluator`` (and ``delegated_because``) set."""
+    config = result["expectation_config"]
+    config["meta"] = config.get("meta") or {}
+    baton = config["meta"].setdefault("baton", {})
+    baton["evaluator"] = evaluator
+    if reason is not None:
+        baton["delegated_because"] = reason
+    return result
+
+
+def _suite_result(compiled: CompiledSuite, results: list[dict], run_time: datetime.datetime, fallback: str | None):
+    """GE's suite-level result around ``results``, with GE's statistics and meta fields."""
+    from great_expectations import __version__ as ge_version
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    evaluated = len(results)
+    successful = sum(1 for result in results if result["success"])
+    run_id = RunIdentifier(run_time=run_time)
+    counts = {
+        COMPILED: sum(1 for item in compiled.items if item.compiled),
+        GREAT_EXPECTATIONS: sum(1 for item in compiled.items if not item.compiled),
+    }
+    meta = {
+        "great_expectations_version": ge_version,
+        "batch_spec": {"batch_data": "SparkDataFrame"},
+        "batch_markers": {"ge_load_time": run_time.strftime("%Y%m%dT%H%M%S.%fZ")},
+        "active_batch_definition": {
+            "datasource_name": DATASOURCE_NAME,
+            "data_connector_name": "fluent",
+            "data_asset_name": compiled.asset_name,
+            "batch_identifiers": {"dataframe": "<DATAFRAME>"},
+        },
+        "validation_id": str(uuid.uuid4()),
+        "checkpoint_id": None,
+        "run_id": run_id,
+        "validation_time": run_id.run_time,
+        "batch_parameters": {"dataframe": "<DATAFRAME>"},
+        "baton": {"evaluator": COMPILED, "expectations_by_evaluator": counts, "fallback": fallback},
+    }
+    suite_result = ExpectationSuiteValidationResult(
+        success=successful == evaluated,
+        results=[],
+        suite_name=compiled.suite.name,
+        statistics={
+            "evaluated_expectations": evaluated,
+            "successful_expectations": successful,
+            "unsuccessful_expectations": evaluated - successful,
+            "success_percent": successful / evaluated * 100 if evaluated else None,
+        },
+        meta=meta,
+    ).to_json_dict()
+    suite_result["results"] = results
+    return _json_safe(suite_result)
+
+
+def _supported_result_format(result_format: Mapping[str, Any]) -> dict:
+    """``result_format`` if the compiler can reproduce it, else ValueError."""
+    from great_expectations.expectations.expectation_configuration import parse_result_format
+
+    parsed = parse_result_format(copy.deepcopy(dict(result_format)))
+    needs_rows = (
+        parsed.get("result_format") not in ("BOOLEAN_ONLY", "BASIC", "SUMMARY")
+        or parsed.get("include_unexpected_rows")
+        or parsed.get("unexpected_index_column_names")
+        or parsed.get("return_unexpected_index_query")
+    )
+    if needs_rows:
+        raise ValueError(
+            f"result_format {dict(result_format)!r} needs unexpected rows or indices; "
+            "use GreatExpectationsEvaluator for it"
+        )
+    return dict(result_format)
