@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -31,6 +32,7 @@ from pyspark.sql import DataFrame, SparkSession
 import conf
 from baton import paths
 from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
+from baton.parquet_footer import normalize_encodings
 from baton.spark import get_spark
 from baton.storage import Storage, read_json, storage_for, write_json
 
@@ -176,8 +178,9 @@ class StageContext:
     def publish(self, table: str, df: DataFrame, partition_by: Sequence[str]) -> dict[str, Any]:
         """Load ``df`` into ``warehouse/{table}/``, replacing only the partitions it has.
 
-        Each partition is written whole under staging (one file, rows in a fixed order,
-        a fixed file name, so a rerun writes identical files), then swapped into place.
+        Each partition is written whole under staging (one file, rows in a fixed order, a fixed
+        file name and, locally, a normalized footer, so a rerun writes identical bytes), then
+        swapped into place.
         Partitions this execution did not produce are never touched. The stage's own
         ``output/{table}/`` records what was loaded (manifest and ``_SUCCESS``, no data).
         """
@@ -190,7 +193,10 @@ class StageContext:
         for part in partitions:
             part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
             for index, key in enumerate(part_files):
-                self.storage.move(key, f"{staged}/{part}/part-{index:05d}.snappy.parquet")
+                name = f"{staged}/{part}/part-{index:05d}.snappy.parquet"
+                self.storage.move(key, name)
+                if not self.bucket.is_s3:  # reproducible bytes (see baton.parquet_footer)
+                    normalize_encodings(Path(self.bucket.root, name))
             previous = f"{self.paths.staging_root}/{self.token}/previous/{table}/{part}"
             if self.storage.list_keys(f"{target}/{part}"):
                 self.storage.move_prefix(f"{target}/{part}", previous)
