@@ -69,10 +69,11 @@ def test_a_run_survives_a_killed_worker_with_the_local_output(cluster, tmp_path,
                 time.sleep(2)  # let the stage's tasks reach the executors first
                 killed.append(cluster.kill("worker2"))
 
-    watcher = threading.Thread(target=watch, daemon=True)
+    watcher = threading.Thread(target=watch, daemon=True)  # the only reader of stderr
     watcher.start()
     try:
-        out, _ = proc.communicate(timeout=1200)
+        out = proc.stdout.read()
+        proc.wait(timeout=1200)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -80,5 +81,8 @@ def test_a_run_survives_a_killed_worker_with_the_local_output(cluster, tmp_path,
     assert killed, "the worker was never killed: " + "".join(stderr[-40:])
     result = json.loads(out)
     assert proc.returncode == 0 and result["status"] == "SUCCEEDED", "".join(stderr[-60:])
+    deadline = time.monotonic() + 120  # the master notices a lost worker when its connection drops
+    while cluster.alive_workers() != 1 and time.monotonic() < deadline:
+        time.sleep(2)
     assert cluster.alive_workers() == 1
     assert tables(remote) == tables(local)
