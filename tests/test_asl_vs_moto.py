@@ -5,7 +5,7 @@ records against real AWS. Each control-flow-only machine below (no Task states) 
 status, output, error and cause must agree. Where moto is known to deviate from AWS, the test says so,
 asserts AWS's documented behaviour for Baton and moto's current behaviour (so that a moto upgrade that
 fixes it is noticed). moto sleeps for real between retries; the retrier's ``time`` module is replaced
-with a recorder (see /work/shared/notes/local-step-functions.md, 1.3).
+with a recorder (see ../shared/notes/local-step-functions.md, 1.3).
 
 statelint (the ``statelint`` CLI of the venv, given file paths) must accept every machine used here.
 """
