@@ -198,7 +198,8 @@ class LocalRun:
                           quality, execution.error, execution.cause, self._reports(execution.name))
 
     def _dataset(self, stage: str) -> str:
-        return self.pipeline.stage(stage).dataset if stage != self.pipeline.extraction.name else "flights"
+        extraction = self.pipeline.extraction
+        return extraction.dataset if stage == extraction.name else self.pipeline.stage(stage).dataset
 
     def _rows(self, execution_id: str, stage: str, kind: str, dataset: str) -> int | None:
         key = paths.manifest_key(paths.StagePaths(execution_id, stage).dataset(kind, dataset))
