@@ -37,7 +37,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from baton.spark import get_spark
-from quality.gate import GreatExpectationsEvaluator, count_rows, evaluate
+from quality.gate import GreatExpectationsEvaluator, evaluate
 from quality.suite import Suite, suite_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,11 +159,11 @@ def contenders(suite: Suite, parameters: dict, with_uniqueness: bool | None) -> 
     calls: dict[str, Callable] = {name: (lambda df, e=e: e.validate(df, suite, parameters)) for name, e in ge.items()}
 
     def verdict(df: DataFrame) -> None:
-        count_rows(evaluate(df, suite, parameters).flagged, suite)
+        evaluate(df, suite, parameters).row_counts()
 
     def split(df: DataFrame) -> None:
         result = evaluate(df, suite, parameters, storage_level=StorageLevel.MEMORY_AND_DISK)
-        count_rows(result.flagged, suite)
+        result.row_counts()
         result.passing().write.format("noop").mode("overwrite").save()
         result.quarantined().write.format("noop").mode("overwrite").save()
         result.release()

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from baton.paths import validate_name
 from baton.stage import StageContext
 from baton.storage import read_json
-from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, count_rows, evaluate, make_verdict
+from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, evaluate, make_verdict
 from quality.report import write_report_site
 from quality.suite import Suite, suite_from_dict
 
@@ -49,7 +49,7 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
     """
     result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK)
     try:
-        rows, failed, correctable = count_rows(result.flagged, suite)
+        rows, failed, correctable = result.row_counts()
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
         write_reports(ctx, dataset, result)
         summary = quality_summary(verdict) | {"cost": result.cost}

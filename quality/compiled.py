@@ -35,6 +35,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any
 
 from py4j.protocol import Py4JJavaError
@@ -46,6 +47,7 @@ from pyspark.sql import types as T
 from quality.gate import RESULT_FORMAT, GreatExpectationsEvaluator, _json_safe
 from quality.predicates import (
     ROW_LEVEL_TYPES,
+    WINDOW_TYPES,
     PredicateError,
     _col,
     _kept_by_ignore_row_if,
@@ -101,6 +103,21 @@ _COUNTED_AFTER_FILTER = frozenset(
 _SCHEMA_METRICS = frozenset({"table.columns", "table.column_types", "table.column_count"})
 _DOMAIN_COLUMN_KEYS = ("column", "column_A", "column_B")
 _SPARK_ERRORS = (PySparkException, Py4JJavaError)
+# Column-map types whose unexpected values Baton lists itself (GE lists the others): no window in
+# their predicate, so a filter on the input keeps GE's scan order.
+_OWN_SAMPLE_TYPES = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_value_lengths_to_be_between",
+    }
+)
+SAMPLE_QUERY_ROWS = 10_000  # an expectation with more unexpected rows gets its own limit query
 
 
 class CompileError(ValueError):
@@ -189,12 +206,29 @@ class CompiledSuite:
         self.engine = SparkDFExecutionEngine(spark=df.sparkSession, persist=False)
         self.engine.load_batch_data(self.batch_id, df)
         self.items = [self._configure(index, raw) for index, raw in enumerate(suite.raw["expectations"])]
+        self.extra_columns: tuple[str, ...] = ()
+        self.extra_values: list | None = None
         self.projection = self._project()
 
     @property
     def hidden_columns(self) -> tuple[str, ...]:
-        """The projection's flag columns (not part of the input)."""
-        return tuple(item.flag for item in self.items if item.flag)
+        """The projection's flag columns and :meth:`extend`'s columns (not part of the input)."""
+        return tuple(item.flag for item in self.items if item.flag) + self.extra_columns
+
+    @property
+    def shuffles(self) -> bool:
+        """True when a flag needs a shuffle (a uniqueness window): recomputing the projection is costly."""
+        return any(item.flag and item.config.type in WINDOW_TYPES for item in self.items)
+
+    def extend(self, columns: Mapping[str, Column]) -> None:
+        """Add named columns to the projection (before :meth:`validate`), e.g. a caller's own row flags."""
+        if not columns:
+            return
+        clash = set(columns) & (set(self.projection.columns))
+        if clash:
+            raise ValueError(f"suite {self.suite.name!r}: the projection already has column(s) {sorted(clash)}")
+        self.projection = self.projection.select("*", *[column.alias(name) for name, column in columns.items()])
+        self.extra_columns += tuple(columns)
 
     def flag(self, name: str) -> Column | None:
         """The projection column that is TRUE for rows expectation ``name`` counts as unexpected."""
@@ -203,12 +237,16 @@ class CompiledSuite:
                 return F.col(item.flag)
         return None
 
-    def validate(self) -> dict:
-        """Run the aggregation (and the follow-up queries) and return GE's result dict."""
+    def validate(self, extra_aggregates: list[Column] | None = None) -> dict:
+        """Run the aggregation (and the follow-up queries) and return GE's result dict.
+
+        ``extra_aggregates`` (aggregate expressions over :attr:`projection`) join the same
+        aggregation; their values are left in :attr:`extra_values` (None if Spark rejected the plan).
+        """
         run_time = datetime.datetime.now(datetime.UTC)
         fallback_reason = None
         try:
-            metrics = self._aggregate()
+            metrics = self._aggregate(list(extra_aggregates or []))
         except _SPARK_ERRORS as exc:
             fallback_reason = f"Spark rejected the compiled plan, Great Expectations evaluated the suite: {exc}"
             for item in self.items:
@@ -269,7 +307,8 @@ class CompiledSuite:
         An expectation whose predicate Spark cannot analyse on this DataFrame (e.g. a regex on
         a map column) is delegated, so GE reports its own error for it.
         """
-        flags = {}
+        flags: dict[int, Column] = {}
+        self._conditions = flags  # the flag predicates, for the sample query (see _own_samples)
         for item in self.items:
             if item.compiled and item.config.type in ROW_LEVEL_TYPES:
                 kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
@@ -301,8 +340,8 @@ class CompiledSuite:
 
     # --- evaluate --------------------------------------------------------------------------
 
-    def _aggregate(self) -> dict[str, Any]:
-        """Every count and aggregate metric in one aggregation, then the follow-up metrics."""
+    def _aggregate(self, extra: list[Column]) -> dict[str, Any]:
+        """Every count and aggregate metric (and ``extra``) in one aggregation, then the follow-up metrics."""
         from great_expectations.util import convert_to_json_serializable
 
         aggregates: dict[Any, tuple[list[Column], Callable[[list], Any]]] = {}
@@ -314,7 +353,9 @@ class CompiledSuite:
         columns = [column for expressions, _ in aggregates.values() for column in expressions]
         # GE hands bundled aggregates on as JSON-able values: datetimes become ISO strings, NaN None
         # (SparkDFExecutionEngine.resolve_metric_bundle); counts are unchanged by it.
-        values = [convert_to_json_serializable(v) for v in self.projection.agg(*columns).first()] if columns else []
+        row = list(self.projection.agg(*columns, *extra).first()) if columns or extra else []
+        self.extra_values = row[len(columns):]
+        values = [convert_to_json_serializable(v) for v in row[: len(columns)]]
         metrics: dict[Any, Any] = {}
         position = 0
         for metric_id, (expressions, finish) in aggregates.items():
@@ -334,16 +375,21 @@ class CompiledSuite:
         from great_expectations.validator.metrics_calculator import MetricsCalculator
 
         wanted, resolved, needed_by = [], {}, {}
+        own: list[tuple[_Item, Any, int]] = []
         for item in (item for item in self.items if item.compiled):
             for name, mc in item.dependencies.items():
                 kind = _metric_kind(item, name)
+                count = metrics.get(_sample_count_id(item)) if kind == "sample" else None
                 if kind == "none":
                     resolved[mc.id] = None
-                elif kind == "schema" or (kind == "sample" and metrics.get(_sample_count_id(item))):
+                elif kind == "sample" and count and item.config.type in _OWN_SAMPLE_TYPES and item.flag:
+                    own.append((item, mc, count))
+                elif kind == "schema" or (kind == "sample" and count):
                     wanted.append(mc)
                     needed_by.setdefault(mc.id, []).append(item)
                 elif kind == "sample":
                     resolved[mc.id] = []
+        resolved.update(self._own_samples(own))
         if wanted:
             runtime_configuration = copy.deepcopy(self.runtime_configuration)
             calculator = MetricsCalculator(execution_engine=self.engine, show_progress_bars=False)
@@ -356,6 +402,39 @@ class CompiledSuite:
                     continue
                 for item in needed_by[mc.id]:
                     item.delegate_reason = f"Great Expectations could not resolve {mc.metric_name}: {list(aborted)}"
+        return resolved
+
+    def _own_samples(self, wanted: list[tuple[_Item, Any, int]]) -> dict[Any, list]:
+        """``partial_unexpected_list`` values of column-map expectations, as GE's query lists them.
+
+        GE's query (``_spark_column_map_condition_values``) is ``filter(unexpected).select(column)
+        .limit(n)`` on the input: the first ``n`` unexpected values in scan order. A null check's
+        values are all None, so they need no query. The others share ONE query on the input, its
+        rows in scan order (no shuffle), holding every unexpected row of the expectations with at
+        most :data:`SAMPLE_QUERY_ROWS` of them; an expectation with more gets GE's own limit query.
+        """
+        resolved: dict[Any, list] = {}
+        shared: list[tuple[_Item, Any, int]] = []
+        for item, mc, count in wanted:
+            limit = _sample_limit(mc)
+            if item.config.type == "expect_column_values_to_not_be_null":
+                resolved[mc.id] = [None] * min(count, limit)
+            elif count <= SAMPLE_QUERY_ROWS:
+                shared.append((item, mc, limit))
+            else:
+                column = item.config.kwargs["column"]
+                query = self.df.filter(self._conditions[item.index]).select(_col(column).alias("value")).limit(limit)
+                resolved[mc.id] = [row[0] for row in query.collect()]
+        if shared:
+            columns = list(dict.fromkeys(item.config.kwargs["column"] for item, _, _ in shared))
+            conditions = [self._conditions[item.index].alias(f"f{n}") for n, (item, _, _) in enumerate(shared)]
+            any_flag = reduce(lambda a, b: a | b, [self._conditions[item.index] for item, _, _ in shared])
+            rows = self.df.filter(any_flag).select(*[_col(c).alias(f"c{n}") for n, c in enumerate(columns)],
+                                                   *conditions).collect()
+            for n, (item, mc, limit) in enumerate(shared):
+                position = columns.index(item.config.kwargs["column"])
+                flag = len(columns) + n
+                resolved[mc.id] = [row[position] for row in rows if row[flag]][:limit]
         return resolved
 
     def _compiled_result(self, item: _Item, metrics: dict[Any, Any]) -> dict:
@@ -416,6 +495,16 @@ def _metric_kind(item: _Item, name: str) -> str | None:
     ):
         return "aggregate"
     return None
+
+
+def _sample_limit(mc: Any) -> int:
+    """How many unexpected values GE lists for this sample metric (its ``partial_unexpected_count``)."""
+    from great_expectations.constants import MAX_RESULT_RECORDS
+
+    result_format = mc.metric_value_kwargs["result_format"]
+    if result_format["result_format"] == "COMPLETE":
+        return MAX_RESULT_RECORDS
+    return min(result_format["partial_unexpected_count"], MAX_RESULT_RECORDS)
 
 
 def _sample_count_id(item: _Item) -> Any:

@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, Protocol
 
 from pyspark import StorageLevel
@@ -35,6 +36,7 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 ROUTED = ("quarantine", "correct")
 EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
 EVALUATORS = ("compiled", "great_expectations")
+ROUTED_PREFIX = "__baton_routed_"
 
 
 class Evaluator(Protocol):
@@ -162,6 +164,14 @@ class GateResult:
     expectations: list[dict]
     cost: dict | None = None
     cached: DataFrame | None = None
+    counts: tuple[int, int, int] | None = None
+
+    def row_counts(self) -> tuple[int, int, int]:
+        """``(rows, failed_rows, correctable_rows)``: from the evaluation's own aggregation when it had
+        them (the compiled gate), else one aggregation of ``flagged`` (:func:`count_rows`)."""
+        if self.counts is None:
+            self.counts = count_rows(self.flagged, self.suite)
+        return self.counts
 
     def release(self) -> None:
         """Unpersist the projection :func:`evaluate` persisted, if it did."""
@@ -194,34 +204,48 @@ def evaluate(
 
     Suite parameters, columns and kwargs are checked before the (slow) validation runs. With
     an evaluator that compiles the suite (it has ``compile``), the flags come from the
-    projection the evaluation aggregates; with ``storage_level`` that projection is persisted
-    first, so the evaluation computes it once and the quarantine split reads it back (with
-    other evaluators ``storage_level`` persists ``flagged``).
+    projection the evaluation aggregates, and the verdict's row counts come from the same
+    aggregation (:meth:`GateResult.row_counts`). With ``storage_level`` that projection is
+    persisted first when it holds a shuffle (uniqueness), so the split reads it back instead of
+    shuffling again; a projection without one is cheaper to recompute than to cache (measured in
+    docs/benchmarks.md: caching 2 M rows with a string column cost 4-5 s, a re-scan under 2 s).
+    With other evaluators ``storage_level`` persists ``flagged``.
     """
     parameters = dict(parameters or {})
     conditions = routed_conditions(suite, parameters, df.columns)
     evaluator = evaluator or default_evaluator()
-    cached = None
+    cached, counts = None, None
     with measure(df.sparkSession) as cost:
         if hasattr(evaluator, "compile"):
             compiled = evaluator.compile(df, suite, parameters)
-            if storage_level is not None:
+            # routed expectations without a compiled flag (delegated ones) get theirs in the projection
+            own = {f"{ROUTED_PREFIX}{i}": c for i, (name, c) in enumerate(conditions) if compiled.flag(name) is None}
+            compiled.extend(own)
+            flags = [(name, compiled.flag(name) if compiled.flag(name) is not None else F.col(f"{ROUTED_PREFIX}{i}"))
+                     for i, (name, _) in enumerate(conditions)]
+            if storage_level is not None and compiled.shuffles:
                 cached = compiled.projection.persist(storage_level)
-            flags = [(name, _compiled_flag(compiled, name, condition)) for name, condition in conditions]
             flagged = flag_rows(compiled.projection, flags).drop(*compiled.hidden_columns)
-            validation = compiled.validate()
+            validation = compiled.validate(extra_aggregates=row_count_aggregates(suite, flags))
+            if compiled.extra_values:
+                counts = tuple(int(v) for v in compiled.extra_values)
         else:
             flagged = flag_rows(df, conditions)
             if storage_level is not None:
                 cached = flagged.persist(storage_level)
             validation = evaluator.validate(df, suite, parameters)
-    return GateResult(suite, validation, flagged, summarize(suite, validation), cost.as_dict(), cached)
+    return GateResult(suite, validation, flagged, summarize(suite, validation), cost.as_dict(), cached, counts)
 
 
-def _compiled_flag(compiled: Any, name: str, condition: Column) -> Column:
-    """The projection's flag column of expectation ``name``, or its predicate if it has none."""
-    flag = compiled.flag(name)
-    return condition if flag is None else flag
+def row_count_aggregates(suite: Suite, flags: list[tuple[str, Column]]) -> list[Column]:
+    """``rows``, ``failed_rows``, ``correctable_rows`` as aggregate expressions over never-NULL boolean flags.
+
+    A failed row is correctable when every expectation it failed has ``on_fail == "correct"``.
+    """
+    correct = {exp.name for exp in suite.expectations if exp.on_fail == "correct"}
+    failed = reduce(lambda a, b: a | b, [flag for _, flag in flags], F.lit(False))
+    blocking = reduce(lambda a, b: a | b, [flag for name, flag in flags if name not in correct], F.lit(False))
+    return [F.count(F.lit(1)), F.count_if(failed), F.count_if(failed & ~blocking)]
 
 
 def routed_conditions(
@@ -247,7 +271,7 @@ def flag_rows(df: DataFrame, conditions: list[tuple[str, Column]]) -> DataFrame:
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     names = [F.when(condition, F.lit(name)) for name, condition in conditions]
-    failed = F.filter(F.array(*names), lambda name: name.isNotNull()) if names else F.array()
+    failed = F.array_compact(F.array(*names)) if names else F.array()
     return df.select("*", failed.cast("array<string>").alias(FAILED_COLUMN))
 
 

@@ -297,3 +297,5 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any], Column], Column]] = {
 }
 
 ROW_LEVEL_TYPES = frozenset(_BUILDERS)
+# types whose predicate holds a window function (one shuffle per distinct key)
+WINDOW_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})

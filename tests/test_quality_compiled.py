@@ -435,9 +435,11 @@ def test_compiled_gate_costs_fewer_sql_executions_than_ge(spark, ge, compiled):
     assert {_evaluator(r) for r in with_compiled.validation["results"]} == {COMPILED}
     assert with_compiled.cost["sparkJobs"] >= 1
     assert with_compiled.cost["sqlExecutions"] < with_ge.cost["sqlExecutions"]
-    # one aggregation, plus one partial-list query per expectation with unexpected rows:
-    # amount nulls (passing thanks to mostly), amount out of range, malformed emails
-    assert with_compiled.cost["sqlExecutions"] == 4
+    # one aggregation (the verdict's row counts included), plus ONE query listing the unexpected
+    # values of amount out of range and of malformed emails; the amount nulls (passing thanks to
+    # mostly) are listed as None without a query
+    assert with_compiled.cost["sqlExecutions"] == 2
+    assert with_compiled.row_counts() == count_rows(with_compiled.flagged, suite)
 
 
 def _routed(item, on_fail):
@@ -463,6 +465,7 @@ def test_flags_from_the_compiled_projection_equal_the_predicates_flags(spark, co
     assert result.flagged.columns == [*df.columns, FAILED_COLUMN]
     flags = {row["row"]: sorted(row[FAILED_COLUMN]) for row in result.flagged.collect()}
     assert flags == {row["row"]: sorted(row[FAILED_COLUMN]) for row in expected.collect()}
+    assert result.row_counts() == count_rows(expected, suite)  # from the evaluation's own aggregation
 
 
 def test_a_persisted_projection_serves_the_split(spark, compiled):
@@ -473,10 +476,18 @@ def test_a_persisted_projection_serves_the_split(spark, compiled):
     try:
         assert result.cached.is_cached
         assert "InMemoryRelation" in result.flagged._jdf.queryExecution().optimizedPlan().toString()
-        assert count_rows(result.flagged, suite) == (2, 2, 1)
+        assert count_rows(result.flagged, suite) == result.row_counts() == (2, 2, 1)
     finally:
         result.release()
     assert not result.cached.is_cached
+
+
+def test_a_projection_without_shuffle_is_recomputed_not_persisted(spark, compiled):
+    suite = _suite("gate", [e for e in GATE_SUITE if "unique" not in e["type"]])
+    df = spark.createDataFrame([(1, -1.0, 0.0, 1, 1, "a", None, None), (1, 2.0, 0.0, 2, 1, "b", None, None)], SCHEMA)
+    result = evaluate(df, suite, {}, compiled, storage_level=StorageLevel.MEMORY_AND_DISK)
+    assert result.cached is None
+    assert result.row_counts() == count_rows(result.flagged, suite) == (2, 1, 0)
 
 
 def test_compiled_is_the_default_and_ge_stays_selectable(monkeypatch):
