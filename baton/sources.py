@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import DataFrame, Observation, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -99,24 +99,77 @@ def _extract_zip(archive: Path, staging_dir: Path, fmt: str) -> RawFile:
 
 def read_csv_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType,
                      stage: str, null_value: str = "NA") -> DataFrame:
-    """Read CSV files with a header into ``schema``'s columns, or raise naming what is wrong."""
+    """Read CSV files with a header into ``schema``'s columns, or raise naming what is wrong.
+
+    The files are parsed once to check them; whatever uses the result parses them again. Where
+    the result is only written, :func:`read_csv_observed` checks during the write (one parse).
+    """
+    checked = read_csv_observed(spark, files, schema, stage, null_value)
+    bad = _first_corrupt(checked.parsed)
+    if bad:
+        raise checked.bad_line_error(bad)
+    if checked.parsed.isEmpty():
+        raise checked.empty_error()
+    return checked.parsed.select(*schema.names)
+
+
+@dataclass
+class ObservedRead:
+    """CSV files parsed into a schema, checked while ``df`` is computed (e.g. written to staging).
+
+    ``df`` carries a Spark observation that counts rows and unparsable records in the same
+    pass; call :meth:`verify` after the action (and before anything is committed): it raises
+    the same errors as :func:`read_csv_checked`, naming the file, stage and column.
+    """
+
+    parsed: DataFrame  # every header column, the corrupt-record column and the source file
+    df: DataFrame  # ``schema``'s columns, observed
+    observation: Observation
+    files: list[RawFile]
+    header: list[str]
+    schema: T.StructType
+    stage: str
+    null_value: str
+
+    def verify(self) -> None:
+        metrics = self.observation.get
+        if metrics["corrupt"]:
+            raise self.bad_line_error(_first_corrupt(self.parsed))
+        if not metrics["rows"]:
+            raise self.empty_error()
+
+    def bad_line_error(self, bad: Row) -> BadInputError:
+        return _describe_bad_line(bad[CORRUPT], bad[SOURCE_FILE], self.header, self.schema, self.stage,
+                                  self.null_value)
+
+    def empty_error(self) -> EmptyInputError:
+        return EmptyInputError("the input has a header but no rows", stage=self.stage,
+                               path=", ".join(f.display for f in self.files))
+
+
+def read_csv_observed(spark: SparkSession, files: list[RawFile], schema: T.StructType,
+                      stage: str, null_value: str = "NA") -> ObservedRead:
+    """Plan a checked CSV read whose checks run in the pass that uses it (see :class:`ObservedRead`).
+
+    Headers are checked now (they are read from the files' first lines, no Spark job).
+    """
     if not files:
         raise EmptyInputError("no input files", stage=stage)
     header = _check_headers(files, schema, stage)
     read_schema = T.StructType(
         [schema[c] if c in schema.names else T.StructField(c, T.StringType()) for c in header]
         + [T.StructField(CORRUPT, T.StringType())])
-    df = (spark.read.option("header", True).option("nullValue", null_value)
-          .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
-          .schema(read_schema).csv([f.uri for f in files])
-          .withColumn(SOURCE_FILE, F.input_file_name()))
-    bad = _first_corrupt(df)
-    if bad:
-        raise _describe_bad_line(bad[CORRUPT], bad[SOURCE_FILE], header, schema, stage, null_value)
-    if df.isEmpty():
-        raise EmptyInputError("the input has a header but no rows", stage=stage,
-                              path=", ".join(f.display for f in files))
-    return df.select(*schema.names)
+    parsed = (spark.read.option("header", True).option("nullValue", null_value)
+              .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
+              .schema(read_schema).csv([f.uri for f in files])
+              .withColumn(SOURCE_FILE, F.input_file_name()))
+    observation = Observation(f"checked-read-{stage}")
+    # the corrupt-record column is set for a record whose selected columns do not parse: every
+    # schema column is selected below, so every one of them is checked
+    observed = parsed.observe(observation, F.count(F.lit(1)).alias("rows"),
+                              F.count(F.col(CORRUPT)).alias("corrupt"))
+    return ObservedRead(parsed, observed.select(*schema.names), observation, files, header, schema, stage,
+                        null_value)
 
 
 def _first_corrupt(df: DataFrame) -> Row | None:

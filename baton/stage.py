@@ -143,13 +143,24 @@ class StageContext:
 
     # -- writing ---------------------------------------------------------------------
     def write(self, dataset: str, df: DataFrame, kind: str = "output",
-              quality: Mapping[str, Any] | None = None, partition_by: Sequence[str] = ()) -> dict[str, Any]:
-        """Write ``df`` as Parquet under the staging prefix, then commit it into place."""
+              quality: Mapping[str, Any] | None = None, partition_by: Sequence[str] = (),
+              verify: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Write ``df`` as Parquet under the staging prefix, then commit it into place.
+
+        ``verify`` runs between the two: checks computed by the write itself (e.g.
+        :meth:`baton.sources.ObservedRead.verify`); if it raises, nothing is committed.
+        """
         staged = self.paths.staging(self.token, kind, dataset)
         writer = df.write.mode("overwrite")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         writer.parquet(self.bucket.uri(staged))
+        if verify is not None:
+            try:
+                verify()
+            except BaseException:
+                self.storage.delete_prefix(staged)
+                raise
         check_fault(self.current_stage, "before-commit")
         return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
 

@@ -20,7 +20,15 @@ from pathlib import Path
 from pyspark.sql import types as T
 
 from baton.errors import ArgumentError
-from baton.sources import FORMATS, raw_files, read_csv_checked, read_json_checked, read_parquet_checked, schema
+from baton.sources import (
+    FORMATS,
+    raw_files,
+    read_csv_checked,
+    read_csv_observed,
+    read_json_checked,
+    read_parquet_checked,
+    schema,
+)
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 
 SCHEMAS: dict[str, T.StructType] = {
@@ -66,8 +74,11 @@ def ingest(ctx: StageContext) -> None:
     location = ctx.initial_data.get("rawPath") or packaged_raw_path()
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, source, Path(extracted), fmt)
-        df = READERS[fmt](ctx.spark, files, SCHEMAS[source], ctx.current_stage)
-        ctx.write(source, df)
+        if fmt == "csv":  # parsed once: the read's checks are counted while it is written to staging
+            read = read_csv_observed(ctx.spark, files, SCHEMAS[source], ctx.current_stage)
+            ctx.write(source, read.df, verify=read.verify)
+        else:
+            ctx.write(source, READERS[fmt](ctx.spark, files, SCHEMAS[source], ctx.current_stage))
 
 
 SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": "csv"},

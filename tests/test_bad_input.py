@@ -53,6 +53,8 @@ def test_malformed_line_names_file_stage_and_column(tmp_path, committed):
     assert "stage Ingest" in message and "airlines.csv" in message and "malformed line" in message
     assert err.value.field == "name"
     assert snapshot() == before
+    staging = bucket / paths.StagePaths("bad-1", "Ingest").staging_root
+    assert not [p for p in staging.rglob("*.parquet") if "airlines" in p.parts], "the refused write was left staged"
 
 
 def test_missing_column_is_named(tmp_path, committed):
