@@ -38,6 +38,7 @@ from pyspark.sql import functions as F
 
 from baton.spark import get_spark
 from quality.gate import GreatExpectationsEvaluator, evaluate
+from quality.spark_metrics import measure
 from quality.suite import Suite, suite_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,8 +124,6 @@ class Meter:
         self.spark = spark
         self.sc = spark.sparkContext
         self.jvm_pid = int(self.sc._jvm.ProcessHandle.current().pid())
-        self.store = spark._jsparkSession.sharedState().statusStore()
-        self.group = 0
 
     def jvm_cpu(self) -> float:
         fields = Path(f"/proc/{self.jvm_pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -137,18 +136,13 @@ class Meter:
         return float("nan")
 
     def run(self, call: Callable[[], Any]) -> Measure:
-        self.group += 1
-        group = f"bench-{self.group}"
-        self.sc.setJobGroup(group, group)
-        sql_before, cpu_before = self.store.executionsCount(), self.jvm_cpu() + time.process_time()
-        started = time.perf_counter()
-        call()
-        wall = time.perf_counter() - started
+        cpu_before = self.jvm_cpu() + time.process_time()
+        with measure(self.spark) as cost:  # the gate's own job and SQL execution counter
+            started = time.perf_counter()
+            call()
+            wall = time.perf_counter() - started
         cpu = self.jvm_cpu() + time.process_time() - cpu_before
-        measure = Measure(wall, cpu, len(self.sc.statusTracker().getJobIdsForGroup(group)),
-                          self.store.executionsCount() - sql_before, self.jvm_rss_mb())
-        self.sc.setLocalProperty("spark.jobGroup.id", None)
-        return measure
+        return Measure(wall, cpu, cost.spark_jobs, cost.sql_executions, self.jvm_rss_mb())
 
 
 def contenders(suite: Suite, parameters: dict, with_uniqueness: bool | None) -> dict[str, Callable]:
@@ -159,7 +153,9 @@ def contenders(suite: Suite, parameters: dict, with_uniqueness: bool | None) -> 
     calls: dict[str, Callable] = {name: (lambda df, e=e: e.validate(df, suite, parameters)) for name, e in ge.items()}
 
     def verdict(df: DataFrame) -> None:
-        evaluate(df, suite, parameters).row_counts()
+        result = evaluate(df, suite, parameters)
+        result.row_counts()
+        result.release()
 
     def split(df: DataFrame) -> None:
         result = evaluate(df, suite, parameters, storage_level=StorageLevel.MEMORY_AND_DISK)

@@ -240,6 +240,11 @@ def _duplicated(partition: Column, considered: Column) -> Column:
     return considered & (occurrences > 1)
 
 
+def _unique_key(kwargs: Mapping[str, Any], in_domain: Column) -> tuple[Column, Column]:
+    column = _col(kwargs["column"])
+    return F.struct(column.alias("c0")), in_domain & column.isNotNull()
+
+
 def _unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
     column = _col(kwargs["column"])
     return _duplicated(column, in_domain & column.isNotNull())
@@ -258,10 +263,30 @@ def _kept_by_ignore_row_if(kwargs: Mapping[str, Any], columns: list[str]) -> Col
     raise PredicateError(f"unrecognised ignore_row_if {mode!r}")
 
 
-def _compound_unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+def _compound_unique_key(kwargs: Mapping[str, Any], in_domain: Column) -> tuple[Column, Column]:
     columns = list(kwargs["column_list"])
     considered = in_domain & _kept_by_ignore_row_if(kwargs, columns)
-    return _duplicated(F.struct(*[_col(name) for name in columns]), considered)
+    return F.struct(*[_col(name).alias(f"c{n}") for n, name in enumerate(columns)]), considered
+
+
+def _compound_unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    return _duplicated(*_compound_unique_key(kwargs, in_domain))
+
+
+def uniqueness_key(exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str]) -> tuple[Column, Column]:
+    """``(key, considered)`` of a :data:`WINDOW_TYPES` expectation: GE counts a row as unexpected
+    when it is considered and its key (a struct of the columns) occurs on more than one considered
+    row. Spark compares struct keys field by field with NULL equal to NULL (as GE's window does),
+    and normalizes NaN and -0.0 in keys, in groupings, joins and windows alike. For the compiler,
+    which finds duplicated keys with one aggregation instead of a window per key."""
+    builders = {"expect_column_values_to_be_unique": _unique_key,
+                "expect_compound_columns_to_be_unique": _compound_unique_key}
+    if exp_type not in builders:
+        raise PredicateError(f"{exp_type} is not a uniqueness expectation ({sorted(builders)})")
+    _check_columns(exp_type, kwargs, list(df_columns))
+    params = ge_kwargs(exp_type, kwargs)
+    key, considered = builders[exp_type](params, _row_condition(params["row_condition"]))
+    return key, F.coalesce(considered, F.lit(False))
 
 
 # --- pair and multicolumn map expectations: no null skipping, ignore_row_if instead -------------

@@ -435,10 +435,11 @@ def test_compiled_gate_costs_fewer_sql_executions_than_ge(spark, ge, compiled):
     assert {_evaluator(r) for r in with_compiled.validation["results"]} == {COMPILED}
     assert with_compiled.cost["sparkJobs"] >= 1
     assert with_compiled.cost["sqlExecutions"] < with_ge.cost["sqlExecutions"]
-    # one aggregation (the verdict's row counts included), plus ONE query listing the unexpected
+    # one aggregation of the uniqueness hashes (no candidate: no exact-key query), one aggregation
+    # of everything else (the verdict's row counts included), plus ONE query listing the unexpected
     # values of amount out of range and of malformed emails; the amount nulls (passing thanks to
     # mostly) are listed as None without a query
-    assert with_compiled.cost["sqlExecutions"] == 2
+    assert with_compiled.cost["sqlExecutions"] == 3
     assert with_compiled.row_counts() == count_rows(with_compiled.flagged, suite)
 
 
@@ -468,7 +469,25 @@ def test_flags_from_the_compiled_projection_equal_the_predicates_flags(spark, co
     assert result.row_counts() == count_rows(expected, suite)  # from the evaluation's own aggregation
 
 
-def test_a_persisted_projection_serves_the_split(spark, compiled):
+def test_uniqueness_flags_join_the_duplicated_keys_found_in_one_aggregation(spark, compiled):
+    suite = _suite("gate", GATE_SUITE)
+    # both rows repeat id 1 (correct); the first also has x < 0 (quarantine), so only the second is correctable
+    df = spark.createDataFrame([(1, -1.0, 0.0, 1, 1, "a", None, None), (1, 2.0, 0.0, 2, 1, "b", None, None)], SCHEMA)
+    result = evaluate(df, suite, {}, compiled, storage_level=StorageLevel.MEMORY_AND_DISK)
+    try:
+        assert result.cached is None  # no window left: the projection is cheaper to recompute
+        (keys,) = result.keys  # unique_id's duplicated ids, exactly: one
+        assert keys.is_cached and [row["k"]["c0"] for row in keys.collect()] == [1]
+        plan = result.flagged._jdf.queryExecution().executedPlan().toString()
+        assert "BroadcastHashJoin" in plan and "Window" not in plan
+        assert count_rows(result.flagged, suite) == result.row_counts() == (2, 2, 1)
+    finally:
+        result.release()
+    assert not keys.is_cached
+
+
+def test_a_persisted_projection_serves_the_split(spark, compiled, monkeypatch):
+    monkeypatch.setattr("quality.compiled.BROADCAST_KEYS", 0)  # too many duplicated keys: windows, persisted
     suite = _suite("gate", GATE_SUITE)
     # both rows repeat id 1 (correct); the first also has x < 0 (quarantine), so only the second is correctable
     df = spark.createDataFrame([(1, -1.0, 0.0, 1, 1, "a", None, None), (1, 2.0, 0.0, 2, 1, "b", None, None)], SCHEMA)
