@@ -80,13 +80,17 @@ def correct(ctx: StageContext) -> None:
     results = {"flights": (flights, flights_q), "airports": (airports, airports_q),
                "weather": (validated["weather"], quarantined["weather"])}
     verdicts = {}
-    for name, (good, still) in results.items():
-        output = ctx.write(name, good)
-        kept = ctx.write(name, still, kind="quarantine")
-        verdicts[name] = checkpoint.correction_verdict(
-            checkpoint.load(SUITES[name]), output, kept,
-            remaining=ctx.read(name, ctx.current_stage, "quarantine"),
-            quarantined_before=ctx.committed_manifest(name, kind="quarantine")["rows"])
+    try:
+        for name, (good, still) in results.items():
+            output = ctx.write(name, good)
+            kept = ctx.write(name, still, kind="quarantine")
+            verdicts[name] = checkpoint.correction_verdict(
+                checkpoint.load(SUITES[name]), output, kept,
+                remaining=ctx.read(name, ctx.current_stage, "quarantine"),
+                quarantined_before=ctx.committed_manifest(name, kind="quarantine")["rows"])
+    finally:  # what the re-validations persisted (duplicated keys of uniqueness checks)
+        airports_check.release()
+        flights_check.release()
     for name in PASS_THROUGH:
         ctx.write(name, validated[name])
     checkpoint.write_stage_verdict(ctx, verdicts)
