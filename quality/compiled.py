@@ -4,14 +4,17 @@
 (``ExpectationSuiteValidationResult.to_json_dict()``) with far fewer Spark passes:
 
 1. every row-level expectation becomes a boolean column of ONE projection of the input
-   (:func:`quality.predicates.unexpected_condition`; uniqueness is a window count in the same
-   projection, one shuffle per distinct key);
+   (:func:`quality.predicates.unexpected_condition`); the uniqueness flags join the duplicated
+   keys that ONE aggregation of key hashes finds for all uniqueness expectations together
+   (:meth:`CompiledSuite._duplicated_keys`; a window only past :data:`BROADCAST_KEYS`);
 2. every count and aggregate GE would compute (row counts, null counts, unexpected counts,
    filtered row counts, min, max, mean, sum, stdev, distinct counts) comes from ONE
    aggregation over that projection;
 3. only expectations with unexpected rows (or values) get a follow-up query for their
-   ``partial_unexpected_list``, run by GE's own metric provider so the values and their order
-   are GE's; schema metrics (``table.columns``, ``table.column_types``) cost no Spark job.
+   ``partial_unexpected_list``: ONE shared query in GE's scan order for the column-map types
+   (:meth:`CompiledSuite._own_samples`; null checks need none), GE's own metric provider for the
+   others, so the values and their order are GE's; schema metrics (``table.columns``,
+   ``table.column_types``) cost no Spark job.
 
 The metric values are then handed to each expectation's own ``metrics_validate`` (the code
 GE's validator runs), so success, ``mostly``, percentages and result fields are GE's by
