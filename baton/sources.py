@@ -2,8 +2,8 @@
 
 Spark's CSV reader quietly nulls a value it cannot parse, fills a short line with nulls
 and, with a schema, maps columns by position whatever the header says. Before anything
-is written, ``read_csv_checked`` makes each of those an error that names the file, the
-stage and the column.
+is committed, ``read_csv_observed`` makes each of those an error that names the file, the
+stage and the column, counting them in the same pass that writes the data.
 """
 
 from __future__ import annotations
@@ -97,29 +97,13 @@ def _extract_zip(archive: Path, staging_dir: Path, fmt: str) -> RawFile:
     return RawFile(_file_uri(target), f"{archive}!{members[0]}")
 
 
-def read_csv_checked(spark: SparkSession, files: list[RawFile], schema: T.StructType,
-                     stage: str, null_value: str = "NA") -> DataFrame:
-    """Read CSV files with a header into ``schema``'s columns, or raise naming what is wrong.
-
-    The files are parsed once to check them; whatever uses the result parses them again. Where
-    the result is only written, :func:`read_csv_observed` checks during the write (one parse).
-    """
-    checked = read_csv_observed(spark, files, schema, stage, null_value)
-    bad = _first_corrupt(checked.parsed)
-    if bad:
-        raise checked.bad_line_error(bad)
-    if checked.parsed.isEmpty():
-        raise checked.empty_error()
-    return checked.parsed.select(*schema.names)
-
-
 @dataclass
 class ObservedRead:
     """CSV files parsed into a schema, checked while ``df`` is computed (e.g. written to staging).
 
     ``df`` carries a Spark observation that counts rows and unparsable records in the same
     pass; call :meth:`verify` after the action (and before anything is committed): it raises
-    the same errors as :func:`read_csv_checked`, naming the file, stage and column.
+    an error that names the file, stage and column.
     """
 
     parsed: DataFrame  # every header column, the corrupt-record column and the source file
@@ -176,8 +160,9 @@ def _first_corrupt(df: DataFrame) -> Row | None:
     """The first record Spark could not parse, or None.
 
     Every column is selected on purpose: Spark refuses a query of the corrupt-record column
-    alone, and with fewer columns its CSV parser skips (and so never checks) the others. The
-    caller's write parses the files a second time; that costs less than caching them.
+    alone, and with fewer columns its CSV parser skips (and so never checks) the others. JSON
+    reads run it before the write (a second parse, cheaper than caching); CSV reads only after
+    their observed count found a bad record (:meth:`ObservedRead.verify`).
     """
     return df.filter(F.col(CORRUPT).isNotNull()).select(SOURCE_FILE, *df.columns).first()
 

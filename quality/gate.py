@@ -221,10 +221,14 @@ def evaluate(
         if hasattr(evaluator, "compile"):
             compiled = evaluator.compile(df, suite, parameters)
             # routed expectations without a compiled flag (delegated ones) get theirs in the projection
-            own = {f"{ROUTED_PREFIX}{i}": c for i, (name, c) in enumerate(conditions) if compiled.flag(name) is None}
+            own, flags = {}, []
+            for i, (name, condition) in enumerate(conditions):
+                flag = compiled.flag(name)
+                if flag is None:
+                    own[f"{ROUTED_PREFIX}{i}"] = condition
+                    flag = F.col(f"{ROUTED_PREFIX}{i}")
+                flags.append((name, flag))
             compiled.extend(own)
-            flags = [(name, compiled.flag(name) if compiled.flag(name) is not None else F.col(f"{ROUTED_PREFIX}{i}"))
-                     for i, (name, _) in enumerate(conditions)]
             if storage_level is not None and compiled.shuffles:
                 cached = compiled.projection.persist(storage_level)
             flagged = flag_rows(compiled.projection, flags).drop(*compiled.hidden_columns)
