@@ -140,7 +140,8 @@ def spark_submit_per_stage(bucket: Path, raw: Path, sf: float, execution: str) -
               ("tpch_load", "Load", "Aggregate", [])]
     runs = []
     for job, stage, previous, extra in steps:
-        argv = [str(BIN / "spark-submit"), "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=4",
+        argv = [str(BIN / "spark-submit"), "--master", "local[2]", "--driver-memory", "2g",
+                "--conf", "spark.sql.shuffle.partitions=4",
                 str(ROOT / "jobs" / f"{job}.py"), *common, "--current-stage", stage,
                 *(["--previous-stage", previous] if previous else []), *extra]
         runs.append(measure(argv, bucket))
@@ -235,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = {"local": cmd_local, "engine": cmd_engine, "scale": cmd_scale}[args.command](args, Path(tmp))
     header = [f"### `python benchmarks/pipeline.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
               f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}, {os.cpu_count()} CPUs; "
-              f"Python {platform.python_version()}; each contender a fresh process; local[2], 4 shuffle partitions.",
+              f"Python {platform.python_version()}; each contender a fresh process; local[2], 4 shuffle partitions, "
+              "2 GiB driver heap.",
               ""]
     if args.record:
         with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:

@@ -32,7 +32,8 @@ def run_spark(data: Path, out: Path) -> None:
     from jobs.tpch_aggregate import MARTS
     from transforms import tpch as t
 
-    spark = get_spark("tpch-engine", master="local[2]", shuffle_partitions=4)
+    spark = get_spark("tpch-engine", master="local[2]", shuffle_partitions=4,
+                      extra_conf={"spark.driver.memory": "2g"})
     read = {n: spark.read.parquet(str(data / n)) for n in ("lineitem", "orders", "customer", "nation")}
     sales = read["lineitem"].transform(t.denormalize_sales(read["orders"], read["customer"], read["nation"])).cache()
     for table, keys in MARTS.items():

@@ -18,7 +18,8 @@ from transforms import tpch as t
 
 
 def main(raw: str, out: str) -> None:
-    spark = get_spark("tpch-single-script", master="local[2]", shuffle_partitions=4)
+    spark = get_spark("tpch-single-script", master="local[2]", shuffle_partitions=4,
+                      extra_conf={"spark.driver.memory": "2g"})
     tables = {}
     for name in ("nation", "customer", "orders", "lineitem"):
         df = spark.read.option("header", True).schema(SCHEMAS[name]).csv(f"{raw}/{name}.csv")

@@ -8,6 +8,8 @@ import pytest
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("SPARK_TESTING", "1")
+# Tests start many short JVMs (this session, and every CLI or job a test runs as a process).
+os.environ.setdefault("BATON_JVM_FLAGS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 
 @pytest.fixture(scope="session")

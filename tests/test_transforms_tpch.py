@@ -103,3 +103,25 @@ def test_revenue_mart_sums_exact_decimals(spark):
 def test_revenue_mart_refuses_a_bare_string_as_keys():
     with pytest.raises(TypeError, match="not the string 'year'"):
         t.revenue_mart("year")
+
+
+def test_exact_sum_adds_longs_and_scales_back_exactly(spark):
+    values = spark.createDataFrame([(Decimal("0.0001"),)] * 3 + [(Decimal("-99999999999999.9999"),), (None,)],
+                                    "v DECIMAL(18,4)")
+    row = values.agg(t.exact_sum(F.col("v"), 4, 28).alias("total")).first()
+    assert row.total == Decimal("-99999999999999.9996")
+    assert values.agg(t.exact_sum(F.col("v"), 4, 28)).schema[0].dataType == T.DecimalType(28, 4)
+    nulls = spark.createDataFrame([(None,)], "v DECIMAL(18,4)")
+    assert nulls.agg(t.exact_sum(F.col("v"), 4, 28).alias("total")).first().total is None
+
+
+@pytest.mark.parametrize("ansi", ["true", "false"])  # Glue 5 (Spark 3.5) runs with ANSI mode off
+def test_exact_sum_fails_rather_than_wrap_past_a_long(spark, ansi):
+    big = spark.createDataFrame([(Decimal("99999999999999.9999"),)] * 10, "v DECIMAL(18,4)")  # 10 * ~1e18 unscaled
+    before = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", ansi)
+    try:
+        with pytest.raises(Exception, match="exceeds a 64-bit long"):
+            big.agg(t.exact_sum(F.col("v"), 4, 28)).collect()
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", before)

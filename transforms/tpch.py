@@ -32,6 +32,7 @@ customer and a customer whose nation is missing from the validated parent table,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -149,12 +150,28 @@ def line_revenue() -> Column:
     return (F.col("l_extendedprice") * (F.lit(1) - F.col("l_discount"))).cast(LINE_REVENUE)
 
 
+def exact_sum(column: Column, scale: int, precision: int) -> Column:
+    """The exact sum of a ``decimal(p, scale)`` column (p <= 18) as ``decimal(precision, scale)``.
+
+    Spark adds such decimals in a ``decimal(p+10, scale)`` buffer: past 18 digits it is a BigDecimal per row, 3x
+    slower per mart at TPC-H SF1 than adding longs. Here each value's unscaled long (exact: p <= 18 digits fit
+    a long) is summed with ``try_sum`` and the total is scaled back once per group. A total past a long's range
+    fails the job (ANSI mode or not), never wraps or turns null.
+    """
+    unscaled = (column * F.lit(10 ** scale)).cast("long")
+    total = F.try_sum(unscaled)
+    overflow = total.isNull() & (F.count(unscaled) > 0)
+    scaled = total.cast(DecimalType(precision, 0)) * F.lit(Decimal(1).scaleb(-scale)).cast(DecimalType(scale, scale))
+    return F.when(overflow, F.raise_error(F.lit(f"the sum of {column} exceeds a 64-bit long"))).otherwise(
+        scaled.cast(DecimalType(precision, scale)))
+
+
 def revenue_mart(keys: Sequence[str]) -> Transform:
     """Revenue of denormalized sales per ``keys`` (e.g. ``MONTH_KEYS``).
 
     Columns: ``keys``, ``orders`` (distinct orders), ``lines``, ``quantity`` (sum of ``l_quantity``,
     ``decimal(25,2)``) and ``revenue`` (sum of ``line_revenue``, exact, ``decimal(28,4)``). Row order is
-    unspecified.
+    unspecified. Both sums add 64-bit longs (``exact_sum``).
     """
     # A bare string is a Sequence[str] too, and would group by its characters.
     if isinstance(keys, str):
@@ -165,8 +182,8 @@ def revenue_mart(keys: Sequence[str]) -> Transform:
         return sales.groupBy(*key_cols).agg(
             F.count_distinct("l_orderkey").alias("orders"),
             F.count(F.lit(1)).alias("lines"),
-            F.sum("l_quantity").alias("quantity"),
-            F.sum(line_revenue()).alias("revenue"),
+            exact_sum(F.col("l_quantity").cast(MONEY), 2, 25).alias("quantity"),
+            exact_sum(line_revenue(), 4, 28).alias("revenue"),
         )
 
     return _apply
