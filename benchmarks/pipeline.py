@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -161,6 +162,25 @@ def stage_bytes(bucket: Path, execution: str) -> dict[str, int]:
     return totals
 
 
+def stage_seconds(bucket: Path, execution: str) -> dict[str, float]:
+    """Seconds per stage of a ``baton run``, from its execution history (each Task state's entry to exit,
+    the stage being the state name's leading word: IngestLineitemCsv is Ingest)."""
+    entered: dict[str, datetime] = {}
+    totals: dict[str, float] = {}
+    history = bucket / "executions" / execution / "_history.jsonl"
+    for line in history.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+        at = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
+        if event["type"] == "TaskStateEntered":
+            entered[details["name"]] = at
+        elif event["type"] == "TaskStateExited" and details["name"] in entered:
+            stage = re.match(r"[A-Z][a-z]*", details["name"]).group(0)
+            stage = "verdict reads" if stage == "Read" else stage  # ReadValidateVerdict: the quality Choice's input
+            totals[stage] = round(totals.get(stage, 0.0) + (at - entered.pop(details["name"])).total_seconds(), 1)
+    return totals
+
+
 # -- commands ----------------------------------------------------------------------------------
 def cmd_local(args: argparse.Namespace, work: Path) -> list[str]:
     raw = generate(args.sf, work)
@@ -173,6 +193,7 @@ def cmd_local(args: argparse.Namespace, work: Path) -> list[str]:
     lines = table(f"Local pipeline, TPC-H SF{args.sf}", medians)
     baton, submit, script = (medians[n] for n in results)
     lines.append(f"bytes written per stage (baton): {json.dumps(stage_bytes(work / 'b0', 'bench'))}")
+    lines.append(f"seconds per stage (baton): {json.dumps(stage_seconds(work / 'b0', 'bench'))}")
     return lines + ["", ratio("spark-submit per stage / baton run", submit.wall / baton.wall, ">=", 4),
                     ratio("baton run / single script", baton.wall / script.wall, "<=", 1.25)]
 
@@ -203,6 +224,7 @@ def cmd_scale(args: argparse.Namespace, work: Path) -> list[str]:
     lines = table("Scale: baton run tpch", results)
     for sf in factors:
         lines.append(f"SF{sf:g} bytes written per stage: {json.dumps(stage_bytes(work / f'sf{sf:g}', 'scale'))}")
+        lines.append(f"SF{sf:g} seconds per stage: {json.dumps(stage_seconds(work / f'sf{sf:g}', 'scale'))}")
     lines.append("")
     if 1.0 in factors and 10.0 in factors:
         lines.append(ratio("time(SF10) / time(SF1)", results["SF10"].wall / results["SF1"].wall, "<=", 10))
