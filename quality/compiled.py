@@ -56,6 +56,7 @@ from quality.predicates import (
     _col,
     _kept_by_ignore_row_if,
     _row_condition,
+    is_in,
     unexpected_condition,
     uniqueness_key,
 )
@@ -703,7 +704,7 @@ def _distinct_not_in_set_count(in_domain: Column, column: str, value_kwargs: Map
     values = _col(column)
     outside = in_domain & values.isNotNull()
     if value_kwargs.get("value_set"):
-        outside = outside & ~values.isin(list(value_kwargs["value_set"]))
+        outside = outside & ~is_in(column, value_kwargs["value_set"])
     return [F.countDistinct(F.when(outside, values))], lambda counts: counts[0] or 0
 
 

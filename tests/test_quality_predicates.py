@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from quality.gate import GreatExpectationsEvaluator
-from quality.predicates import PredicateError, filter_unexpected, unexpected_condition
+from quality.predicates import PredicateError, filter_unexpected, is_in, unexpected_condition
 from quality.suite import suite_from_dict
 
 NAN = float("nan")
@@ -277,3 +277,35 @@ def test_bad_bounds_are_rejected(kwargs, message):
 def test_kwargs_ge_rejects_are_reported():
     with pytest.raises(PredicateError, match="Great Expectations rejects these kwargs"):
         unexpected_condition("expect_column_values_to_be_between", {"column": "x", "mostly": 2}, ["x"])
+
+
+@pytest.mark.parametrize(("ddl", "rows", "values"), [
+    ("v STRING", ["it's", "back\\slash", "\\u0041", "new\nline", "ünï ✈", "", "`x`", None, "A"],
+     ["it's", "back\\slash", "\\u0041", "new\nline", "ünï ✈", "", "`x`", "a"]),
+    ("v STRING", ["a", None], ["a", None]),
+    ("v BIGINT", [1, 2**40, -1, None, 7], [1, 2**40, -1, 3]),
+    ("v DOUBLE", [1.5, float("nan"), float("inf"), -0.0, 1e300, None, 2.0],
+     [1.5, float("nan"), float("inf"), 0.0, 1e300]),
+    ("v BOOLEAN", [True, False, None], [True]),
+    ("v STRING", ["1", "2", None], [1, 2]),  # an int value set on a string column: Spark's own coercion, both ways
+    ("v DATE", [datetime(2024, 1, 2).date(), None], [datetime(2024, 1, 2).date()]),  # no literal here: isin
+    ("v STRING", ["a"], []),
+])
+def test_is_in_agrees_with_column_isin(spark, ddl, rows, values):
+    from pyspark.sql import functions as F
+
+    df = spark.createDataFrame([(r,) for r in rows], ddl)
+    got = df.select(is_in("v", values).alias("fast"), F.col("v").isin(values).alias("isin")).collect()
+    assert [row.fast for row in got] == [row.isin for row in got]
+
+
+def test_is_in_parses_one_expression_for_a_long_value_set(spark, monkeypatch):
+    from pyspark.sql import Column
+
+    def one_call_per_value(*_args):
+        raise AssertionError("Column.isin makes one Py4J call per value")
+
+    monkeypatch.setattr(Column, "isin", one_call_per_value)
+    values = [f"N{i:05d}'s" for i in range(5000)]
+    df = spark.createDataFrame([("N00042's",), ("N9",), (None,)], "v STRING")
+    assert [row[0] for row in df.select(is_in("v", values)).collect()] == [True, False, None]
