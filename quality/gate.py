@@ -45,8 +45,9 @@ class Evaluator(Protocol):
     Returns ``ExpectationSuiteValidationResult.to_json_dict()`` of GE 1.x, with one result per
     suite expectation whose ``expectation_config.meta.baton.name`` is the Baton name (as in
     ``Suite.raw``). An evaluator may also offer ``compile(df, suite, parameters)``, returning an
-    object with ``projection``, ``hidden_columns``, ``flag(name)`` and ``validate()`` (see
-    :class:`quality.compiled.CompiledSuite`); :func:`evaluate` then flags rows from that projection.
+    object with ``extend(columns)``, ``flag(name)``, ``validate(extra_aggregates, storage_level)``
+    and, once validated, ``projection``, ``hidden_columns``, ``extra_values``, ``cached`` and ``keys``
+    (see :class:`quality.compiled.CompiledSuite`); :func:`evaluate` then flags rows from that projection.
     """
 
     def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict: ...
@@ -152,20 +153,26 @@ class GateResult:
 
     ``flagged`` is the input plus ``_baton_failed: array<string>``: the names of the
     quarantine/correct expectations each row failed (empty when none; warn-only failures
-    leave it empty). ``expectations`` summarises every expectation (see :func:`summarize`).
-    ``cost`` is what the evaluation cost Spark: ``{"sparkJobs": n, "sqlExecutions": m}``.
-    ``cached`` is what :func:`evaluate` persisted for ``storage_level`` (the projection
-    ``flagged`` reads); :meth:`release` unpersists it.
+    leave it empty). :meth:`passing` and :meth:`quarantined` split the same rows; they filter
+    on the boolean flags, so only quarantined rows build the array. ``expectations``
+    summarises every expectation (see :func:`summarize`). ``cost`` is what the evaluation
+    cost Spark: ``{"sparkJobs": n, "sqlExecutions": m}``. ``cached`` is what :func:`evaluate`
+    persisted for ``storage_level`` (the projection the split reads), ``keys`` the compiled
+    gate's persisted duplicated keys, ``kept`` the rows to quarantine when the compiled gate
+    persisted them while it listed unexpected values; :meth:`release` unpersists them.
     """
 
     suite: Suite
     validation: dict
     flagged: DataFrame
     expectations: list[dict]
+    passing_rows: DataFrame
+    quarantined_rows: DataFrame
     cost: dict | None = None
     cached: DataFrame | None = None
     counts: tuple[int, int, int] | None = None
-    keys: tuple[DataFrame, ...] = ()  # the compiled gate's persisted duplicated keys (uniqueness flags)
+    keys: tuple[DataFrame, ...] = ()
+    kept: DataFrame | None = None
 
     def row_counts(self) -> tuple[int, int, int]:
         """``(rows, failed_rows, correctable_rows)``: from the evaluation's own aggregation when it had
@@ -175,20 +182,18 @@ class GateResult:
         return self.counts
 
     def release(self) -> None:
-        """Unpersist what :func:`evaluate` persisted: the projection, the duplicated keys."""
-        for persisted in (self.cached, *self.keys):
+        """Unpersist what :func:`evaluate` persisted: the projection, the duplicated keys, the kept rows."""
+        for persisted in (self.cached, *self.keys, self.kept):
             if persisted is not None:
                 persisted.unpersist()
 
     def passing(self) -> DataFrame:
-        """Rows that failed no quarantine/correct expectation, without the flag column."""
-        return self.flagged.filter(F.size(FAILED_COLUMN) == 0).drop(FAILED_COLUMN)
+        """Rows that failed no quarantine/correct expectation, with the input's columns."""
+        return self.passing_rows
 
     def quarantined(self) -> DataFrame:
         """Rows that failed at least one, with the names in ``_baton_failed_expectations``."""
-        return self.flagged.filter(F.size(FAILED_COLUMN) > 0).withColumnRenamed(
-            FAILED_COLUMN, QUARANTINE_COLUMN
-        )
+        return self.quarantined_rows
 
     def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> dict:
         """The verdict for these row counts (see :func:`count_rows` and :func:`make_verdict`)."""
@@ -208,15 +213,17 @@ def evaluate(
     an evaluator that compiles the suite (it has ``compile``), the flags come from the
     projection the evaluation aggregates, and the verdict's row counts come from the same
     aggregation (:meth:`GateResult.row_counts`). With ``storage_level`` that projection is
-    persisted first when it holds a shuffle (uniqueness), so the split reads it back instead of
+    persisted when it holds a shuffle (a uniqueness window), so the split reads it back instead of
     shuffling again; a projection without one is cheaper to recompute than to cache (measured in
-    docs/benchmarks.md: caching 2 M rows with a string column cost 4-5 s, a re-scan under 2 s).
-    With other evaluators ``storage_level`` persists ``flagged``.
+    docs/benchmarks.md: caching 2 M rows with a string column cost more than two re-scans).
+    With other evaluators ``storage_level`` persists the flags' projection.
     """
+    if FAILED_COLUMN in df.columns:
+        raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
     conditions = routed_conditions(suite, parameters, df.columns)
     evaluator = evaluator or default_evaluator()
-    cached, counts, keys = None, None, ()
+    cached, counts, keys, kept = None, None, (), None
     with measure(df.sparkSession) as cost:
         if hasattr(evaluator, "compile"):
             compiled = evaluator.compile(df, suite, parameters)
@@ -229,19 +236,31 @@ def evaluate(
                     flag = F.col(f"{ROUTED_PREFIX}{i}")
                 flags.append((name, flag))
             compiled.extend(own)
-            if storage_level is not None and compiled.shuffles:
-                cached = compiled.projection.persist(storage_level)
-            flagged = flag_rows(compiled.projection, flags).drop(*compiled.hidden_columns)
-            validation = compiled.validate(extra_aggregates=row_count_aggregates(suite, flags))
-            keys = tuple(compiled.keys.values())
+            validation = compiled.validate(row_count_aggregates(suite, flags), storage_level, keep=_any(flags))
+            rows, hidden = compiled.projection, compiled.hidden_columns
+            cached, keys, kept = compiled.cached, tuple(compiled.keys.values()), compiled.kept
             if compiled.extra_values:
                 counts = tuple(int(v) for v in compiled.extra_values)
         else:
-            flagged = flag_rows(df, conditions)
+            # the conditions go into a projection first: a uniqueness window cannot filter
+            hidden = tuple(f"{ROUTED_PREFIX}{i}" for i in range(len(conditions)))
+            rows = df.select("*", *[condition.alias(h) for (_, condition), h in zip(conditions, hidden, strict=True)])
+            flags = [(name, F.col(h)) for (name, _), h in zip(conditions, hidden, strict=True)]
             if storage_level is not None:
-                cached = flagged.persist(storage_level)
+                rows = cached = rows.persist(storage_level)
             validation = evaluator.validate(df, suite, parameters)
-    return GateResult(suite, validation, flagged, summarize(suite, validation), cost.as_dict(), cached, counts, keys)
+    failed = _any(flags)
+    return GateResult(
+        suite, validation, flag_rows(rows, flags).drop(*hidden), summarize(suite, validation),
+        passing_rows=rows.where(~failed).drop(*hidden),
+        quarantined_rows=flag_rows((rows if kept is None else kept).where(failed), flags).drop(*hidden)
+        .withColumnRenamed(FAILED_COLUMN, QUARANTINE_COLUMN),
+        cost=cost.as_dict(), cached=cached, counts=counts, keys=keys, kept=kept)
+
+
+def _any(flags: list[tuple[str, Column]]) -> Column:
+    """TRUE where any of the (never-NULL) flags is."""
+    return reduce(lambda a, b: a | b, [flag for _, flag in flags], F.lit(False))
 
 
 def row_count_aggregates(suite: Suite, flags: list[tuple[str, Column]]) -> list[Column]:
@@ -250,7 +269,7 @@ def row_count_aggregates(suite: Suite, flags: list[tuple[str, Column]]) -> list[
     A failed row is correctable when every expectation it failed has ``on_fail == "correct"``.
     """
     correct = {exp.name for exp in suite.expectations if exp.on_fail == "correct"}
-    failed = reduce(lambda a, b: a | b, [flag for _, flag in flags], F.lit(False))
+    failed = _any(flags)
     blocking = reduce(lambda a, b: a | b, [flag for name, flag in flags if name not in correct], F.lit(False))
     return [F.count(F.lit(1)), F.count_if(failed), F.count_if(failed & ~blocking)]
 

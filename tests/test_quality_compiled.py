@@ -7,15 +7,16 @@ be equal field by field, except what is new per run by nature (expectation ids, 
 the evaluator marker, traceback text).
 
 Floats are compared exactly: the compiled aggregation visits rows in the order GE's does, so
-Spark computes the same sums, means and stdevs. The one exception is a suite that also holds a
-uniqueness expectation: its window reorders rows before the aggregation, so float sums can
-differ in the last bits (see ``test_float_aggregates_next_to_a_uniqueness_window``).
+Spark computes the same sums, means and stdevs, also next to uniqueness expectations (their
+duplicates are found after the aggregation, see ``test_float_aggregates_next_to_uniqueness``).
+Uniqueness is tested on both of its paths: hashes sorted on the driver, and one Spark shuffle.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,14 @@ from hypothesis import strategies as st
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from quality.compiled import COMPILED, COMPILED_TYPES, GREAT_EXPECTATIONS, CompiledEvaluator, CompileError
+from quality.compiled import (
+    COMPILED,
+    COMPILED_TYPES,
+    DRIVER_HASHES,
+    GREAT_EXPECTATIONS,
+    CompiledEvaluator,
+    CompileError,
+)
 from quality.gate import (
     FAILED_COLUMN,
     GreatExpectationsEvaluator,
@@ -235,10 +243,15 @@ def test_column_map_pair_and_multicolumn_types_equal_ge(spark, ge, compiled, dat
     assert {_evaluator(r) for r in actual["results"]} == {COMPILED}
 
 
+HASH_PATHS = pytest.mark.parametrize("driver_hashes", [DRIVER_HASHES, 0], ids=["driver-sort", "shuffle"])
+
+
+@HASH_PATHS
 @DIFFERENTIAL
 @given(data=rows)
-def test_uniqueness_types_equal_ge(spark, ge, compiled, data):
-    actual = _differential(spark, ge, compiled, data, UNIQUENESS, "uniqueness")
+def test_uniqueness_types_equal_ge(spark, ge, compiled, data, driver_hashes):
+    with mock.patch("quality.compiled.DRIVER_HASHES", driver_hashes):
+        actual = _differential(spark, ge, compiled, data, UNIQUENESS, "uniqueness")
     assert {_evaluator(r) for r in actual["results"]} == {COMPILED}
 
 
@@ -263,24 +276,15 @@ def test_more_than_twenty_unexpected_rows_list_what_ge_lists(spark, ge, compiled
     assert len(lists["between_x"]) == len(lists["unique_id"]) == 20
 
 
-def test_float_aggregates_next_to_a_uniqueness_window(spark, ge, compiled):
-    """With a window in the projection, sums are added in the window's row order, not the scan's.
-
-    Counts, min, max and the result structure stay identical; mean, sum and stdev agree to
-    within a relative 1e-12 (Spark itself fixes no order for merging partial sums).
-    """
+@pytest.mark.parametrize("broadcast_keys", [200_000, 0], ids=["join", "window"])
+def test_float_aggregates_next_to_uniqueness(spark, ge, compiled, broadcast_keys):
+    """Duplicates are found after the aggregation, so sums are added in the scan's order, as GE adds them,
+    whether the uniqueness flag then joins the duplicated keys or keeps GE's window."""
     data = [(i % 11, (i * 0.1) ** 3 - 7.3, i * 1.7, i, -i, f"s{i}", None, None) for i in range(40)]
-    suite = _suite("mixed", _pick("unique_id", "mean_x", "sum_x", "stdev_x", "min_x"))
-    df = spark.createDataFrame(data, SCHEMA)
-    expected = {_name(r): r for r in ge.validate(df, suite, {})["results"]}
-    for result in compiled.validate(df, suite, {})["results"]:
-        ge_result = expected[_name(result)]
-        assert result["success"] == ge_result["success"]
-        for key, value in result["result"].items():
-            if isinstance(value, float):
-                assert value == pytest.approx(ge_result["result"][key], rel=1e-12), _name(result)
-            else:
-                assert value == ge_result["result"][key], _name(result)
+    with mock.patch("quality.compiled.BROADCAST_KEYS", broadcast_keys):
+        actual = _differential(spark, ge, compiled, data, _pick("unique_id", "mean_x", "sum_x", "stdev_x", "min_x"),
+                               "mixed")
+    assert actual["results"][0]["result"]["unexpected_count"] == 40
 
 
 # --- delegation, errors, reports ------------------------------------------------------------
@@ -484,6 +488,32 @@ def test_uniqueness_flags_join_the_duplicated_keys_found_in_one_aggregation(spar
     finally:
         result.release()
     assert not keys.is_cached
+
+
+@HASH_PATHS
+def test_hash_collisions_never_flag_a_row(spark, ge, compiled, driver_hashes):
+    """Every key hashes alike: all rows are candidates, and the exact keys decide (two ids repeat)."""
+    data = [(i if i < 8 else 3, float(i), 0.0, i, i, f"s{i}", None, None) for i in range(10)]
+    with mock.patch("quality.compiled.DRIVER_HASHES", driver_hashes), \
+            mock.patch("quality.compiled._key_hash", lambda key: F.lit(7).cast("long")):
+        actual = _differential(spark, ge, compiled, data, _pick("unique_id", "compound_id_s", "unique_x"), "collide")
+    assert [r["result"]["unexpected_count"] for r in actual["results"]] == [3, 0, 0]
+
+
+def test_kept_rows_serve_the_quarantine(spark, compiled):
+    """The rows to quarantine are persisted by the query that lists unexpected values; the split reads them back."""
+    suite = _suite("gate", [e for e in GATE_SUITE if "unique" not in e["type"]])
+    data = [(i, -1.0 if i == 3 else 1.0, 0.0, i, i % 7, "a", None, None) for i in range(40)]
+    df = spark.createDataFrame(data, SCHEMA)
+    result = evaluate(df, suite, {}, compiled, storage_level=StorageLevel.MEMORY_AND_DISK)
+    try:
+        assert result.kept.is_cached
+        assert "InMemoryRelation" in result.quarantined()._jdf.queryExecution().optimizedPlan().toString()
+        assert [row["id"] for row in result.quarantined().collect()] == [3]
+        assert result.passing().count() == 39
+    finally:
+        result.release()
+    assert not result.kept.is_cached
 
 
 def test_a_persisted_projection_serves_the_split(spark, compiled, monkeypatch):
