@@ -31,12 +31,13 @@ and the traceback text of errors are new per run, as they are in GE.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import itertools
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
@@ -126,6 +127,9 @@ BROADCAST_KEYS = 200_000  # a uniqueness expectation with more duplicated keys k
 DRIVER_HASHES = 16_000_000  # up to this many key hashes (8 bytes each) are sorted on the driver, not shuffled
 KEEP_SHARE = 0.1  # validate(keep=...) persists kept rows up to this share of all rows (caching a row costs ~2 scans)
 KEY_PREFIX = "__baton_key_"
+# Arrow batches of the hash query: 100,000 hashes (0.8 MB a column) instead of Spark's 10,000 cut
+# its transfer from 0.3 to 0.1 s for 2 x 2 M hashes; set for that query only.
+ARROW_BATCH_CONF, ARROW_BATCH_ROWS = "spark.sql.execution.arrow.maxRecordsPerBatch", 100_000
 
 
 class CompileError(ValueError):
@@ -460,7 +464,8 @@ class CompiledSuite:
         if not hashes:
             return {}
         columns = [F.when(unique[index][1], hash_).alias(f"h{index}") for index, hash_ in hashes.items()]
-        table = self.df.select(*columns).toArrow()
+        with _session_conf(self.df.sparkSession, ARROW_BATCH_CONF, str(ARROW_BATCH_ROWS)):
+            table = self.df.select(*columns).toArrow()
         candidates = {}
         for index in hashes:
             values = np.sort(table.column(f"h{index}").drop_null().to_numpy())
@@ -698,6 +703,20 @@ def _metric_kind(item: _Item, name: str) -> str | None:
     ):
         return "aggregate"
     return None
+
+
+@contextlib.contextmanager
+def _session_conf(spark: Any, key: str, value: str) -> Iterator[None]:
+    """``key`` set to ``value`` for the block, then restored (or unset)."""
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 def _key_hash(key: Column) -> Column:
