@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -129,8 +130,9 @@ def denormalize_sales(orders: DataFrame, customer: DataFrame, nation: DataFrame)
 
     def _apply(lineitem: DataFrame) -> DataFrame:
         nations = F.broadcast(nation.select("n_nationkey", "n_name"))
-        customers = customer.select("c_custkey", "c_nationkey").join(
-            nations, F.col("c_nationkey") == F.col("n_nationkey")).select("c_custkey", "n_name")
+        # 150,000 customers (a key and a name) per scale factor: broadcast, so orders are not shuffled for them
+        customers = F.broadcast(customer.select("c_custkey", "c_nationkey").join(
+            nations, F.col("c_nationkey") == F.col("n_nationkey")).select("c_custkey", "n_name"))
         sold = orders.select("o_orderkey", "o_custkey", "o_orderdate", "o_orderpriority").join(
             customers, F.col("o_custkey") == F.col("c_custkey"))
         lines = lineitem.select("l_orderkey", "l_linenumber", "l_shipmode", "l_quantity", "l_extendedprice",
@@ -155,15 +157,34 @@ def exact_sum(column: Column, scale: int, precision: int) -> Column:
 
     Spark adds such decimals in a ``decimal(p+10, scale)`` buffer: past 18 digits it is a BigDecimal per row, 3x
     slower per mart at TPC-H SF1 than adding longs. Here each value's unscaled long (exact: p <= 18 digits fit
-    a long) is summed with ``try_sum`` and the total is scaled back once per group. A total past a long's range
-    fails the job (ANSI mode or not), never wraps or turns null.
+    a long) is summed (:func:`checked_long_sum`) and the total is scaled back once per group (:func:`from_units`).
     """
-    unscaled = (column * F.lit(10 ** scale)).cast("long")
-    total = F.try_sum(unscaled)
-    overflow = total.isNull() & (F.count(unscaled) > 0)
+    return from_units(checked_long_sum(units(column, scale)), scale, precision)
+
+
+def units(column: Column, scale: int) -> Column:
+    """A ``decimal(p, scale)`` value (p <= 18) as its exact unscaled long: 12.34 at scale 2 is 1234."""
+    return (column * F.lit(10 ** scale)).cast("long")
+
+
+def checked_long_sum(column: Column) -> Column:
+    """``sum`` of a long column that fails the job rather than wrap past a long's range, ANSI mode or not.
+
+    The check is a bound, not a second sum: ``|sum| <= max(|value|) * count``, so the sum cannot overflow
+    when that product (in a double, with a factor-of-two margin for its rounding) stays below 2^62; a group
+    past it fails with a clear error. (``try_sum`` checks every addition and made the marts' sums 1.9x slower.)
+    NULL when every value is NULL, as ``sum``.
+    """
+    bound = F.max(F.abs(column)).cast("double") * F.count(column).cast("double")
+    return F.when(bound >= F.lit(float(2 ** 62)), F.raise_error(
+        F.concat(F.lit(f"the sum of {column} may exceed a 64-bit long: "), F.count(column).cast("string"),
+                 F.lit(" values up to "), F.max(F.abs(column)).cast("string")))).otherwise(F.sum(column))
+
+
+def from_units(total: Column, scale: int, precision: int) -> Column:
+    """An unscaled long total back as the exact ``decimal(precision, scale)``."""
     scaled = total.cast(DecimalType(precision, 0)) * F.lit(Decimal(1).scaleb(-scale)).cast(DecimalType(scale, scale))
-    return F.when(overflow, F.raise_error(F.lit(f"the sum of {column} exceeds a 64-bit long"))).otherwise(
-        scaled.cast(DecimalType(precision, scale)))
+    return scaled.cast(DecimalType(precision, scale))
 
 
 def revenue_mart(keys: Sequence[str]) -> Transform:
@@ -172,6 +193,10 @@ def revenue_mart(keys: Sequence[str]) -> Transform:
     Columns: ``keys``, ``orders`` (distinct orders), ``lines``, ``quantity`` (sum of ``l_quantity``,
     ``decimal(25,2)``) and ``revenue`` (sum of ``line_revenue``, exact, ``decimal(28,4)``). Row order is
     unspecified. Both sums add 64-bit longs (``exact_sum``).
+
+    The distinct orders are counted apart from the sums and joined to them by ``keys`` (null-safe): one
+    aggregation holding ``count(DISTINCT l_orderkey)`` next to the sums is planned as an Expand that doubles
+    every line before two shuffles (at TPC-H SF1, 9.6 s for the ship-mode mart against 5.9 s apart).
     """
     # A bare string is a Sequence[str] too, and would group by its characters.
     if isinstance(keys, str):
@@ -179,11 +204,15 @@ def revenue_mart(keys: Sequence[str]) -> Transform:
     key_cols = list(keys)
 
     def _apply(sales: DataFrame) -> DataFrame:
-        return sales.groupBy(*key_cols).agg(
-            F.count_distinct("l_orderkey").alias("orders"),
+        sums = sales.groupBy(*key_cols).agg(
             F.count(F.lit(1)).alias("lines"),
             exact_sum(F.col("l_quantity").cast(MONEY), 2, 25).alias("quantity"),
             exact_sum(line_revenue(), 4, 28).alias("revenue"),
         )
+        orders = (sales.select("l_orderkey", *key_cols).distinct().groupBy(*key_cols)
+                  .agg(F.count("l_orderkey").alias("orders")))
+        same_keys = reduce(lambda a, b: a & b, [sums[k].eqNullSafe(orders[k]) for k in key_cols], F.lit(True))
+        return sums.join(orders, same_keys).select(*[sums[k] for k in key_cols], "orders", "lines", "quantity",
+                                                   "revenue")
 
     return _apply
