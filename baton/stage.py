@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 import conf
 from baton import paths
@@ -113,6 +114,7 @@ class StageContext:
         self.started_at = _now()
         self.token = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
         self.committed: dict[str, dict[str, Any]] = {}
+        self._reads: list[tuple[Any, StructType, str]] = []  # (optimized plan, schema, key) of every read()
 
     # -- reading ---------------------------------------------------------------------
     def read(self, dataset: str, stage: str | None = None, kind: str = "output") -> DataFrame:
@@ -123,7 +125,9 @@ class StageContext:
                                     stage=self.current_stage, field="previous-stage")
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
-        return self.spark.read.parquet(self.bucket.uri(key))
+        df = self.spark.read.parquet(self.bucket.uri(key))
+        self._reads.append((_plan(df), df.schema, key))
+        return df
 
     def require_committed(self, key: str, source_stage: str) -> None:
         if not self.storage.exists(paths.success_key(key)):
@@ -151,10 +155,14 @@ class StageContext:
         :meth:`baton.sources.ObservedRead.verify`); if it raises, nothing is committed.
         """
         staged = self.paths.staging(self.token, kind, dataset)
-        writer = df.write.mode("overwrite")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-        writer.parquet(self.bucket.uri(staged))
+        source = None if partition_by or verify else self._unchanged_read(df)
+        if source is not None:
+            self._copy_data_files(source, staged)
+        else:
+            writer = df.write.mode("overwrite")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+            writer.parquet(self.bucket.uri(staged))
         if verify is not None:
             try:
                 verify()
@@ -163,6 +171,23 @@ class StageContext:
                 raise
         check_fault(self.current_stage, "before-commit")
         return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
+
+    def _unchanged_read(self, df: DataFrame) -> str | None:
+        """The committed dataset ``df`` is, row for row and column for column, if it is one this stage read.
+
+        Spark's optimized plan decides: a read, or a read behind operations that change nothing (a
+        join Spark eliminates, a projection of every column in order), is the read's own relation. The
+        schema must be the read's too (a rename is the same relation under other names).
+        """
+        plan = _plan(df)
+        return next((key for read, schema, key in self._reads if read.equals(plan) and df.schema == schema), None)
+
+    def _copy_data_files(self, source: str, staged: str) -> None:
+        """Stage a committed dataset's data files unchanged (no Spark job): the rows pass through as they are."""
+        for key in self.storage.list_keys(source):
+            name = key[len(source) + 1:]
+            if name not in (paths.MANIFEST, paths.SUCCESS):
+                self.storage.copy(key, f"{staged}/{name}")
 
     def _commit(self, staged: str, final: str, dataset: str, kind: str,
                 quality: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -263,6 +288,11 @@ def _first_attempt(stage: str) -> bool:
     os.makedirs(state_dir, exist_ok=True)
     open(marker, "w").close()
     return True
+
+
+def _plan(df: DataFrame) -> Any:
+    """``df``'s optimized logical plan, canonicalized (expression ids normalized): equal plans, equal rows."""
+    return df._jdf.queryExecution().optimizedPlan().canonicalized()
 
 
 def _now() -> str:

@@ -28,6 +28,7 @@ class Storage(Protocol):
     def delete_prefix(self, prefix: str) -> None: ...
     def move_prefix(self, src: str, dst: str) -> None: ...
     def move(self, src: str, dst: str) -> None: ...
+    def copy(self, src: str, dst: str) -> None: ...
 
 
 def read_json(storage: Storage, key: str) -> Any:
@@ -100,6 +101,16 @@ class LocalStorage:
         """Rename one object, replacing ``dst`` if it exists."""
         self._path(dst).parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path(src), self._path(dst))
+
+    def copy(self, src: str, dst: str) -> None:
+        """``dst`` with the bytes of ``src``: a hard link where possible (committed data files are never
+        modified in place, only moved or deleted), else a copy."""
+        target = self._path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(self._path(src), target)
+        except OSError:
+            shutil.copyfile(self._path(src), target)
 
 
 class S3Storage:
@@ -179,9 +190,13 @@ class S3Storage:
         self.delete_prefix(src)
 
     def move(self, src: str, dst: str) -> None:
+        self.copy(src, dst)
+        self.delete(src)
+
+    def copy(self, src: str, dst: str) -> None:
+        """A server-side copy (no bytes through this process)."""
         self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
                                 CopySource={"Bucket": self.bucket, "Key": self._key(src)})
-        self.delete(src)
 
 
 def storage_for(bucket: WorkflowBucket, client: Any = None) -> Storage:

@@ -11,7 +11,8 @@ true. A ``$PARAMETER`` value set would put every parent key into the Spark plan,
 into its Data Docs page: 150,000 customer and 1.5 M order keys per scale factor. The broadcast join costs one
 pass and a hash set of the keys, and Spark drops it from every GE query that does not read the flag. Tables are
 gated parents first, so a row whose parent was quarantined is quarantined too, and the inner joins of
-Denormalize lose nothing. The flags stay in the gated tables (true on every passing row).
+Denormalize lose nothing. The flags are the suite's, not the data's: the committed tables are without them, so a
+table where no row failed is its Conform output unchanged (committed by copying its files, no rewrite).
 
     spark-submit jobs/tpch_validate.py --execution-id demo-1 --current-stage Validate \\
         --previous-stage Conform --workflow-bucket ./workflow --initial-data '{}'
@@ -65,7 +66,8 @@ def validate(ctx: StageContext) -> None:
     verdicts = {}
     for table in TABLES:  # parents first
         df = with_reference_flags(ctx, table, ctx.read(table))
-        verdicts[table] = checkpoint.gate_dataset(ctx, table, df, checkpoint.load(SUITES[table]))
+        flags = [ref.flag for ref in REFERENCES.get(table, ())]
+        verdicts[table] = checkpoint.gate_dataset(ctx, table, df, checkpoint.load(SUITES[table]), drop=flags)
     checkpoint.write_stage_verdict(ctx, verdicts)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -41,13 +41,16 @@ def load(name: str) -> Suite:
 
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
-                 evaluator: Evaluator | None = None) -> dict[str, Any]:
+                 evaluator: Evaluator | None = None, drop: Sequence[str] = ()) -> dict[str, Any]:
     """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
 
-    The evaluation's projection (the input plus its flags) is persisted once and reused by the
-    verdict's counts and the quarantine split, then released.
+    ``drop`` names columns only the suite reads (e.g. reference flags): the committed rows are
+    without them. What the evaluation persists is reused by the split, then released. When no
+    row failed, the passing rows are the input itself: a committed dataset passing through
+    unchanged is committed by copying its files (see ``StageContext.write``).
     """
-    result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK)
+    result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK,
+                      drop=drop)
     try:
         rows, failed, correctable = result.row_counts()
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)

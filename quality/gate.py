@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Protocol
@@ -168,6 +168,7 @@ class GateResult:
     expectations: list[dict]
     passing_rows: DataFrame
     quarantined_rows: DataFrame
+    source: DataFrame  # the input, without ``drop``'s columns
     cost: dict | None = None
     cached: DataFrame | None = None
     counts: tuple[int, int, int] | None = None
@@ -188,11 +189,24 @@ class GateResult:
                 persisted.unpersist()
 
     def passing(self) -> DataFrame:
-        """Rows that failed no quarantine/correct expectation, with the input's columns."""
+        """Rows that failed no quarantine/correct expectation, with the input's columns.
+
+        When the row counts are known: the input itself if no row failed (no filter to evaluate;
+        an input read unchanged commits without a rewrite), empty without a scan if every row failed.
+        """
+        if self.counts is not None and self.counts[1] == 0:
+            return self.source
+        if self.counts is not None and self.counts[1] == self.counts[0]:
+            return self.passing_rows.limit(0)
         return self.passing_rows
 
     def quarantined(self) -> DataFrame:
-        """Rows that failed at least one, with the names in ``_baton_failed_expectations``."""
+        """Rows that failed at least one, with the names in ``_baton_failed_expectations``.
+
+        Empty without a scan when the row counts are known and no row failed.
+        """
+        if self.counts is not None and self.counts[1] == 0:
+            return self.quarantined_rows.limit(0)
         return self.quarantined_rows
 
     def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> dict:
@@ -206,8 +220,12 @@ def evaluate(
     parameters: Mapping[str, Any] | None = None,
     evaluator: Evaluator | None = None,
     storage_level: StorageLevel | None = None,
+    drop: Sequence[str] = (),
 ) -> GateResult:
     """Validate ``df`` with ``suite`` and flag the rows that failed routed expectations.
+
+    ``drop`` names columns of ``df`` that only the suite reads: the passing and quarantined rows
+    are without them.
 
     Suite parameters, columns and kwargs are checked before the (slow) validation runs. With
     an evaluator that compiles the suite (it has ``compile``), the flags come from the
@@ -250,12 +268,13 @@ def evaluate(
                 rows = cached = rows.persist(storage_level)
             validation = evaluator.validate(df, suite, parameters)
     failed = _any(flags)
+    hidden = (*hidden, *drop)
     return GateResult(
         suite, validation, flag_rows(rows, flags).drop(*hidden), summarize(suite, validation),
         passing_rows=rows.where(~failed).drop(*hidden),
         quarantined_rows=flag_rows((rows if kept is None else kept).where(failed), flags).drop(*hidden)
         .withColumnRenamed(FAILED_COLUMN, QUARANTINE_COLUMN),
-        cost=cost.as_dict(), cached=cached, counts=counts, keys=keys, kept=kept)
+        source=df.drop(*drop), cost=cost.as_dict(), cached=cached, counts=counts, keys=keys, kept=kept)
 
 
 def _any(flags: list[tuple[str, Column]]) -> Column:

@@ -516,6 +516,19 @@ def test_kept_rows_serve_the_quarantine(spark, compiled):
     assert not result.kept.is_cached
 
 
+def test_when_no_row_fails_the_split_is_the_input_and_nothing(spark, compiled):
+    """No filter to evaluate for the passing rows, no scan for an empty quarantine; ``drop`` columns are gone."""
+    suite = _suite("gate", [e for e in GATE_SUITE if "unique" not in e["type"]])
+    df = spark.createDataFrame([(i, 1.0, 0.0, i, i % 7, "a", None, None) for i in range(10)], SCHEMA)
+    result = evaluate(df.withColumn("helper", F.lit(True)), suite, {}, compiled, drop=["helper"])
+    assert result.row_counts() == (10, 0, 0)
+    plan = result.passing()._jdf.queryExecution().optimizedPlan()
+    assert plan.canonicalized().equals(df._jdf.queryExecution().optimizedPlan().canonicalized())
+    assert result.passing().columns == df.columns
+    assert "LocalRelation <empty>" in result.quarantined()._jdf.queryExecution().optimizedPlan().toString()
+    assert result.quarantined().columns == [*df.columns, "_baton_failed_expectations"]
+
+
 def test_a_persisted_projection_serves_the_split(spark, compiled, monkeypatch):
     monkeypatch.setattr("quality.compiled.BROADCAST_KEYS", 0)  # too many duplicated keys: windows, persisted
     suite = _suite("gate", GATE_SUITE)

@@ -59,3 +59,11 @@ def test_move_single_object(storage):
     storage.write_bytes("x/part-0-uuid.parquet", b"data")
     storage.move("x/part-0-uuid.parquet", "x/part-00000.parquet")
     assert storage.list_keys("x") == ["x/part-00000.parquet"]
+
+
+def test_copy_keeps_the_source(storage):
+    storage.write_bytes("a/part-0.parquet", b"data")
+    storage.copy("a/part-0.parquet", "b/part-0.parquet")
+    assert storage.read_bytes("b/part-0.parquet") == storage.read_bytes("a/part-0.parquet") == b"data"
+    storage.delete_prefix("a")  # the copy outlives its source (a hard link, locally)
+    assert storage.read_bytes("b/part-0.parquet") == b"data"
