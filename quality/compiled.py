@@ -4,13 +4,16 @@
 (``ExpectationSuiteValidationResult.to_json_dict()``) with far fewer Spark passes:
 
 1. every row-level expectation becomes a boolean column of ONE projection of the input
-   (:func:`quality.predicates.unexpected_condition`); the uniqueness flags join the duplicated
-   keys that ONE aggregation of key hashes finds for all uniqueness expectations together
-   (:meth:`CompiledSuite._duplicated_keys`; a window only past :data:`BROADCAST_KEYS`);
+   (:func:`quality.predicates.unexpected_condition`);
 2. every count and aggregate GE would compute (row counts, null counts, unexpected counts,
    filtered row counts, min, max, mean, sum, stdev, distinct counts) comes from ONE
-   aggregation over that projection;
-3. only expectations with unexpected rows (or values) get a follow-up query for their
+   aggregation over that projection, in GE's row order;
+3. then the duplicated keys of all uniqueness expectations together
+   (:meth:`CompiledSuite._find_duplicates`): their key hashes sorted on the driver (ONE Arrow
+   query, up to :data:`DRIVER_HASHES` rows) or aggregated by Spark (ONE shuffle), exact keys
+   only for the repeated hashes; the uniqueness flags join the duplicated keys (a window only
+   past :data:`BROADCAST_KEYS`);
+4. only expectations with unexpected rows (or values) get a follow-up query for their
    ``partial_unexpected_list``: ONE shared query in GE's scan order for the column-map types
    (:meth:`CompiledSuite._own_samples`; null checks need none), GE's own metric provider for the
    others, so the values and their order are GE's; schema metrics (``table.columns``,
