@@ -99,7 +99,9 @@ def measure(argv: list[str], cwd: Path) -> Run:
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{stderr[-3000:]}")
+        log = Path(tempfile.gettempdir()) / f"baton-bench-failure-{os.getpid()}.log"  # outlives the work directory
+        log.write_text(stderr, encoding="utf-8")
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv)}\n{stderr[-3000:]}\nwhole stderr: {log}")
     # waited-for children exactly; processes never waited for (a pyspark JVM) as last sampled
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cpu = max(waited, sampler.cpu_seconds)
