@@ -45,8 +45,8 @@ class Evaluator(Protocol):
     Returns ``ExpectationSuiteValidationResult.to_json_dict()`` of GE 1.x, with one result per
     suite expectation whose ``expectation_config.meta.baton.name`` is the Baton name (as in
     ``Suite.raw``). An evaluator may also offer ``compile(df, suite, parameters)``, returning an
-    object with ``extend(columns)``, ``flag(name)``, ``validate(extra_aggregates, storage_level)``
-    and, once validated, ``projection``, ``hidden_columns``, ``extra_values``, ``cached`` and ``keys``
+    object with ``extend(columns)``, ``flag(name)``, ``validate(extra_aggregates, storage_level, keep)``
+    and, once validated, ``projection``, ``hidden_columns``, ``extra_values``, ``cached``, ``kept`` and ``keys``
     (see :class:`quality.compiled.CompiledSuite`); :func:`evaluate` then flags rows from that projection.
     """
 
