@@ -106,7 +106,27 @@ def _input(raw: str | None) -> dict[str, Any]:
         raise RunRefused(f"--input is not JSON: {err}") from None
     if not isinstance(value, dict):
         raise RunRefused("--input must be a JSON object, e.g. '{\"initialData\": {\"format\": \"csv\"}}'")
-    return {"initialData": {}} | value
+    return execution_input(value)
+
+
+# The execution input keys the generated definition reads; any other key is a job parameter.
+EXECUTION_KEYS = ("initialData", "execution", "resumeFromStage", "gated")
+
+
+def execution_input(value: dict[str, Any]) -> dict[str, Any]:
+    """The execution input for ``value``; ``{"scaleFactor": 1}`` means ``{"initialData": {"scaleFactor": 1}}``.
+
+    The definition hands the jobs only ``initialData``, so a job parameter given at the top level
+    would otherwise be silently ignored. A key given both ways is refused.
+    """
+    initial = value.get("initialData", {})
+    if not isinstance(initial, dict):
+        raise RunRefused(f"--input: initialData must be a JSON object, got {json.dumps(initial)}")
+    shorthand = {key: item for key, item in value.items() if key not in EXECUTION_KEYS}
+    both = sorted(set(shorthand) & set(initial))
+    if both:
+        raise RunRefused(f"--input: {', '.join(both)} given both at the top level and in initialData")
+    return {key: item for key, item in value.items() if key in EXECUTION_KEYS} | {"initialData": initial | shorthand}
 
 
 def _report(summary: RunSummary, as_json: bool) -> int:
@@ -155,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a pipeline locally, end to end")
     run.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
-    run.add_argument("--input", help="execution input: JSON, or @file (default: {\"initialData\": {}})")
+    run.add_argument("--input", help="execution input: JSON, or @file (default: {\"initialData\": {}}); "
+                     "top-level keys other than initialData, execution, resumeFromStage and gated are "
+                     "initialData's")
     run.add_argument("--execution-id", help="execution id (default: <pipeline>-<utc time>-<random>)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     run.add_argument("--master", help="Spark master, e.g. spark://127.0.0.1:7077 (default: conf's, local[2])")
