@@ -8,8 +8,10 @@ Data Docs to ``quality/``, and the stage's verdict to ``quality/verdict.json``.
 Referential integrity is a join, not a value set: each foreign key gets a boolean column
 ``<key>_in_<parent>`` (true when the key is in the parent's *validated* output), and the suite expects it to be
 true. A ``$PARAMETER`` value set would put every parent key into the Spark plan, into GE's validation result and
-into its Data Docs page: 150,000 customer and 1.5 M order keys per scale factor. The broadcast join costs one
-pass and a hash set of the keys, and Spark drops it from every GE query that does not read the flag. Tables are
+into its Data Docs page: 150,000 customer and 1.5 M order keys per scale factor. A broadcast join costs one
+pass and a hash set of the keys; past ``BROADCAST_PARENT_ROWS`` parent rows, the table's keys that have no parent
+are found first (one shuffle of distinct keys) and only they are joined. Spark drops either join from every GE
+query that does not read the flag. Tables are
 gated parents first, so a row whose parent was quarantined is quarantined too, and the inner joins of
 Denormalize lose nothing. The flags are the suite's, not the data's: the committed tables are without them, so a
 table where no row failed is its Conform output unchanged (committed by copying its files, no rewrite).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
@@ -30,6 +33,9 @@ from quality import checkpoint
 from transforms import tpch as t
 
 SUITES = {table: f"tpch_validate_{table}" for table in TABLES}
+# Parents with more rows are not broadcast for the referential checks (TPC-H SF10 has 15 M orders; a
+# broadcast of their keys ran the 2 GiB local heap out of memory). SF10's 2 M parts are still broadcast.
+BROADCAST_PARENT_ROWS = 2_000_000
 
 
 class Reference(NamedTuple):
@@ -54,20 +60,38 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
 }
 
 
-def with_reference_flags(ctx: StageContext, table: str, df: DataFrame) -> DataFrame:
-    """``df`` with one flag per foreign key, checked against the parent this stage already committed."""
+def with_reference_flags(ctx: StageContext, table: str, df: DataFrame,
+                         persisted: list[DataFrame] | None = None) -> DataFrame:
+    """``df`` with one flag per foreign key, checked against the parent this stage already committed.
+
+    A parent of more than :data:`BROADCAST_PARENT_ROWS` rows is not broadcast: the keys of ``df``
+    without a parent are found first (one shuffle of each side's distinct keys), persisted and
+    appended to ``persisted`` for the caller to release, and only those are joined.
+    """
     for ref in REFERENCES.get(table, ()):
-        df = df.transform(t.flag_known_keys(ctx.read(ref.parent, ctx.current_stage), ref.key, ref.parent_key,
-                                            ref.flag))
+        parent = ctx.read(ref.parent, ctx.current_stage)
+        unknown = None
+        if parent.count() > BROADCAST_PARENT_ROWS:
+            unknown = df.transform(t.unknown_keys(parent, ref.key, ref.parent_key)).persist(
+                StorageLevel.MEMORY_AND_DISK)
+            if persisted is not None:
+                persisted.append(unknown)
+            unknown.count()
+        df = df.transform(t.flag_known_keys(parent, ref.key, ref.parent_key, ref.flag, unknown=unknown))
     return df
 
 
 def validate(ctx: StageContext) -> None:
     verdicts = {}
     for table in TABLES:  # parents first
-        df = with_reference_flags(ctx, table, ctx.read(table))
-        flags = [ref.flag for ref in REFERENCES.get(table, ())]
-        verdicts[table] = checkpoint.gate_dataset(ctx, table, df, checkpoint.load(SUITES[table]), drop=flags)
+        persisted: list[DataFrame] = []
+        try:
+            df = with_reference_flags(ctx, table, ctx.read(table), persisted)
+            flags = [ref.flag for ref in REFERENCES.get(table, ())]
+            verdicts[table] = checkpoint.gate_dataset(ctx, table, df, checkpoint.load(SUITES[table]), drop=flags)
+        finally:
+            for unknown in persisted:
+                unknown.unpersist()
     checkpoint.write_stage_verdict(ctx, verdicts)
 
 

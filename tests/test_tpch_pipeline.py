@@ -124,8 +124,12 @@ def test_the_verdict_reports_every_expectation_of_the_suites(bucket, raw):
          "success": False, "type": "expect_column_pair_values_a_to_be_greater_than_b"}]
 
 
-def test_validate_quarantines_seeded_defects_and_the_children_of_quarantined_parents(bucket, spark):
-    execution = "tpch-defects"
+@pytest.mark.parametrize("parents", ["broadcast", "unknown keys"])
+def test_validate_quarantines_seeded_defects_and_the_children_of_quarantined_parents(bucket, spark, parents,
+                                                                                    monkeypatch):
+    execution = f"tpch-defects-{parents.replace(' ', '-')}"
+    if parents == "unknown keys":  # what SF10's 15 M orders take: no parent is broadcast
+        monkeypatch.setattr(tpch_validate, "BROADCAST_PARENT_ROWS", 0)
     conform = StageContext(spark, {"execution-id": execution, "current-stage": "Conform",
                                    "workflow-bucket": str(bucket)}, "test")
     conformed = {table: spark.read.parquet(str(bucket / "executions" / EXECUTION / "Conform" / "output" / table))

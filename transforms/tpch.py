@@ -99,19 +99,43 @@ def _conformed(name: str, found: DataType, declared: DataType) -> Column:
 # --------------------------------------------------------------------------- referential integrity
 
 
-def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str) -> Transform:
+def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str,
+                    unknown: DataFrame | None = None) -> Transform:
     """Add the boolean ``flag``: whether the row's ``key`` is one of ``parent[parent_key]``.
 
-    Never null (a null key is not known); every row is kept exactly once. The distinct parent keys are
-    broadcast: 8 bytes a key, e.g. 1.5 M order keys (12 MB) per TPC-H scale factor. Because they are
-    distinct, Spark drops the join from any query that does not read ``flag``.
+    Never null (a null key is not known); every row is kept exactly once. Without ``unknown`` the
+    distinct parent keys are broadcast, which suits small parents: the hash relation is built on the
+    driver and read by the executors, and with TPC-H SF10's 15 M order keys it ran a 2 GiB heap out
+    of memory. For large parents pass ``unknown``, the frame's keys that have no parent
+    (:func:`unknown_keys`, persisted by the caller): only those, normally none, are joined. Either
+    way the joined side is distinct, so Spark drops the join from any query that does not read ``flag``.
     """
 
     def _apply(df: DataFrame) -> DataFrame:
-        known = (parent.select(F.col(parent_key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull())
-                 .distinct().withColumn(_KNOWN, F.lit(True)))
-        joined = df.join(F.broadcast(known), df[key] == known[_KNOWN_KEY], "left")
-        return joined.select(*[df[c] for c in df.columns], F.coalesce(known[_KNOWN], F.lit(False)).alias(flag))
+        if unknown is not None:
+            missing = unknown.select(F.col(_KNOWN_KEY)).distinct().withColumn(_KNOWN, F.lit(False))
+            joined = df.join(missing, df[key] == missing[_KNOWN_KEY], "left")
+            known = df[key].isNotNull() & F.coalesce(missing[_KNOWN], F.lit(True))
+            return joined.select(*[df[c] for c in df.columns], known.alias(flag))
+        keys = (parent.select(F.col(parent_key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull())
+                .distinct().withColumn(_KNOWN, F.lit(True)))
+        joined = df.join(F.broadcast(keys), df[key] == keys[_KNOWN_KEY], "left")
+        return joined.select(*[df[c] for c in df.columns], F.coalesce(keys[_KNOWN], F.lit(False)).alias(flag))
+
+    return _apply
+
+
+def unknown_keys(parent: DataFrame, key: str, parent_key: str) -> Transform:
+    """The distinct non-null ``key`` values of a frame that are not ``parent[parent_key]`` values.
+
+    One column, ``_baton_known_key``; one shuffle of the distinct keys of each side (no broadcast),
+    for :func:`flag_known_keys`'s ``unknown``.
+    """
+
+    def _apply(df: DataFrame) -> DataFrame:
+        keys = df.select(F.col(key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull()).distinct()
+        parents = parent.select(F.col(parent_key).alias(_KNOWN_KEY))
+        return keys.join(parents, _KNOWN_KEY, "left_anti")
 
     return _apply
 
