@@ -240,6 +240,16 @@ def cmd_scale(args: argparse.Namespace, work: Path) -> list[str]:
     return lines
 
 
+def versions() -> str:
+    """The versions of what the contenders run: Spark, Great Expectations, DuckDB, tpchgen-cli, Java."""
+    from importlib.metadata import version
+
+    found = [f"{name} {version(package)}" for name, package in
+             (("Spark", "pyspark"), ("GE", "great-expectations"), ("DuckDB", "duckdb"), ("tpchgen-cli", "tpchgen-cli"))]
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    return ", ".join(found + ([java[0].strip()] if java else []))
+
+
 def table(title: str, results: dict[str, Run]) -> list[str]:
     lines = [f"#### {title}", "", "| contender | wall s | CPU s | peak RSS MB |", "|---|---:|---:|---:|"]
     return lines + [f"| {n} | {r.wall:.1f} | {r.cpu:.1f} | {r.peak_rss_mb:.0f} |" for n, r in results.items()] + [""]
@@ -266,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         lines = {"local": cmd_local, "engine": cmd_engine, "scale": cmd_scale}[args.command](args, Path(tmp))
     header = [f"### `python benchmarks/pipeline.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
               f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}, {os.cpu_count()} CPUs; "
-              f"Python {platform.python_version()}; each contender a fresh process; local[2], 4 shuffle partitions, "
-              "2 GiB driver heap.",
+              f"Python {platform.python_version()}; {versions()}; each contender a fresh process; local[2], "
+              "4 shuffle partitions, 2 GiB driver heap.",
               ""]
     if args.record:
         with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:
