@@ -60,22 +60,21 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
 }
 
 
-def with_reference_flags(ctx: StageContext, table: str, df: DataFrame,
-                         persisted: list[DataFrame] | None = None) -> DataFrame:
+def with_reference_flags(ctx: StageContext, table: str, df: DataFrame, persisted: list[DataFrame]) -> DataFrame:
     """``df`` with one flag per foreign key, checked against the parent this stage already committed.
 
-    A parent of more than :data:`BROADCAST_PARENT_ROWS` rows is not broadcast: the keys of ``df``
-    without a parent are found first (one shuffle of each side's distinct keys), persisted and
-    appended to ``persisted`` for the caller to release, and only those are joined.
+    A parent of more than :data:`BROADCAST_PARENT_ROWS` rows (its commit manifest's count) is not
+    broadcast: the keys of ``df`` without a parent are found first (one shuffle of each side's
+    distinct keys), persisted and appended to ``persisted`` for the caller to release, and only
+    those are joined.
     """
     for ref in REFERENCES.get(table, ()):
         parent = ctx.read(ref.parent, ctx.current_stage)
         unknown = None
-        if parent.count() > BROADCAST_PARENT_ROWS:
+        if ctx.committed_manifest(ref.parent, ctx.current_stage)["rows"] > BROADCAST_PARENT_ROWS:
             unknown = df.transform(t.unknown_keys(parent, ref.key, ref.parent_key)).persist(
                 StorageLevel.MEMORY_AND_DISK)
-            if persisted is not None:
-                persisted.append(unknown)
+            persisted.append(unknown)
             unknown.count()
         df = df.transform(t.flag_known_keys(parent, ref.key, ref.parent_key, ref.flag, unknown=unknown))
     return df

@@ -164,10 +164,13 @@ def test_a_query_without_the_flag_has_no_join(spark, with_unknown):
     customers = spark.createDataFrame([(10,)], "c_custkey BIGINT")
     unknown = orders.transform(t.unknown_keys(customers, "o_custkey", "c_custkey")).cache() if with_unknown else None
     flagged = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "known", unknown=unknown))
+
     def plan(df):
         return df._jdf.queryExecution().optimizedPlan().toString()
 
-    assert "Join" in plan(flagged)
-    assert "Join" not in plan(flagged.drop("known"))
-    if unknown is not None:
-        unknown.unpersist()
+    try:
+        assert "Join" in plan(flagged)
+        assert "Join" not in plan(flagged.drop("known"))
+    finally:
+        if unknown is not None:
+            unknown.unpersist()
