@@ -70,13 +70,14 @@ def with_reference_flags(ctx: StageContext, table: str, df: DataFrame, persisted
     """
     for ref in REFERENCES.get(table, ()):
         parent = ctx.read(ref.parent, ctx.current_stage)
-        unknown = None
         if ctx.committed_manifest(ref.parent, ctx.current_stage)["rows"] > BROADCAST_PARENT_ROWS:
             unknown = df.transform(t.unknown_keys(parent, ref.key, ref.parent_key)).persist(
                 StorageLevel.MEMORY_AND_DISK)
             persisted.append(unknown)
             unknown.count()
-        df = df.transform(t.flag_known_keys(parent, ref.key, ref.parent_key, ref.flag, unknown=unknown))
+            df = df.transform(t.flag_unknown_keys(unknown, ref.key, ref.flag))
+        else:
+            df = df.transform(t.flag_known_keys(parent, ref.key, ref.parent_key, ref.flag))
     return df
 
 

@@ -144,13 +144,13 @@ def test_exact_sum_fails_rather_than_wrap_past_a_long(spark, ansi):
         spark.conf.set("spark.sql.ansi.enabled", before)
 
 
-def test_flag_known_keys_from_the_unknown_keys_gives_the_same_flags(spark):
+def test_flags_from_the_unknown_keys_equal_the_broadcast_flags(spark):
     orders = spark.createDataFrame([(1, 10), (2, 99), (3, None), (4, 99), (5, 11)],
                                    "o_orderkey BIGINT, o_custkey BIGINT")
     customers = spark.createDataFrame([(10,), (10,), (11,), (None,)], "c_custkey BIGINT")
     unknown = orders.transform(t.unknown_keys(customers, "o_custkey", "c_custkey"))
     assert sorted(row[0] for row in unknown.collect()) == [99]
-    flagged = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "known", unknown=unknown))
+    flagged = orders.transform(t.flag_unknown_keys(unknown, "o_custkey", "known"))
     broadcast = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "known"))
     expected = spark.createDataFrame([(1, 10, True), (2, 99, False), (3, None, False), (4, 99, False), (5, 11, True)],
                                      "o_orderkey BIGINT, o_custkey BIGINT, known BOOLEAN")
@@ -163,7 +163,8 @@ def test_a_query_without_the_flag_has_no_join(spark, with_unknown):
     orders = spark.createDataFrame([(1, 10), (2, 99)], "o_orderkey BIGINT, o_custkey BIGINT")
     customers = spark.createDataFrame([(10,)], "c_custkey BIGINT")
     unknown = orders.transform(t.unknown_keys(customers, "o_custkey", "c_custkey")).cache() if with_unknown else None
-    flagged = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "known", unknown=unknown))
+    flagged = orders.transform(t.flag_unknown_keys(unknown, "o_custkey", "known") if with_unknown
+                               else t.flag_known_keys(customers, "o_custkey", "c_custkey", "known"))
 
     def plan(df):
         return df._jdf.queryExecution().optimizedPlan().toString()

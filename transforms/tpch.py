@@ -99,24 +99,17 @@ def _conformed(name: str, found: DataType, declared: DataType) -> Column:
 # --------------------------------------------------------------------------- referential integrity
 
 
-def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str,
-                    unknown: DataFrame | None = None) -> Transform:
+def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str) -> Transform:
     """Add the boolean ``flag``: whether the row's ``key`` is one of ``parent[parent_key]``.
 
-    Never null (a null key is not known); every row is kept exactly once. Without ``unknown`` the
-    distinct parent keys are broadcast, which suits small parents: the hash relation is built on the
-    driver and read by the executors, and with TPC-H SF10's 15 M order keys it ran a 2 GiB heap out
-    of memory. For large parents pass ``unknown``, the frame's keys that have no parent
-    (:func:`unknown_keys`, persisted by the caller): only those, normally none, are joined. Either
-    way the joined side is distinct, so Spark drops the join from any query that does not read ``flag``.
+    Never null (a null key is not known); every row is kept exactly once. The distinct parent keys
+    are broadcast, which suits small parents: the hash relation is built on the driver and read by
+    the executors, and with TPC-H SF10's 15 M order keys it ran a 2 GiB heap out of memory (large
+    parents take :func:`flag_unknown_keys`). Because the keys are distinct, Spark drops the join
+    from any query that does not read ``flag``.
     """
 
     def _apply(df: DataFrame) -> DataFrame:
-        if unknown is not None:
-            missing = unknown.select(F.col(_KNOWN_KEY)).distinct().withColumn(_KNOWN, F.lit(False))
-            joined = df.join(missing, df[key] == missing[_KNOWN_KEY], "left")
-            known = df[key].isNotNull() & F.coalesce(missing[_KNOWN], F.lit(True))
-            return joined.select(*[df[c] for c in df.columns], known.alias(flag))
         keys = (parent.select(F.col(parent_key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull())
                 .distinct().withColumn(_KNOWN, F.lit(True)))
         joined = df.join(F.broadcast(keys), df[key] == keys[_KNOWN_KEY], "left")
@@ -125,11 +118,28 @@ def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str,
     return _apply
 
 
+def flag_unknown_keys(unknown: DataFrame, key: str, flag: str) -> Transform:
+    """:func:`flag_known_keys` for large parents, from ``unknown``: the frame's keys without a parent.
+
+    ``unknown`` is :func:`unknown_keys`'s result, persisted by the caller; only those keys, normally
+    none, are joined (no broadcast of the parent). A null key is not known. The joined side is made
+    distinct, so Spark drops the join from any query that does not read ``flag``.
+    """
+
+    def _apply(df: DataFrame) -> DataFrame:
+        missing = unknown.select(F.col(_KNOWN_KEY)).distinct().withColumn(_KNOWN, F.lit(False))
+        joined = df.join(missing, df[key] == missing[_KNOWN_KEY], "left")
+        known = df[key].isNotNull() & F.coalesce(missing[_KNOWN], F.lit(True))
+        return joined.select(*[df[c] for c in df.columns], known.alias(flag))
+
+    return _apply
+
+
 def unknown_keys(parent: DataFrame, key: str, parent_key: str) -> Transform:
     """The distinct non-null ``key`` values of a frame that are not ``parent[parent_key]`` values.
 
     One column, ``_baton_known_key``; one shuffle of the distinct keys of each side (no broadcast),
-    for :func:`flag_known_keys`'s ``unknown``.
+    for :func:`flag_unknown_keys`.
     """
 
     def _apply(df: DataFrame) -> DataFrame:
