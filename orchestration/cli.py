@@ -22,6 +22,7 @@ from typing import Any
 import conf
 from baton.errors import BatonError
 from orchestration import pipelines
+from orchestration.failure import job_message
 from orchestration.generate import Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
@@ -46,7 +47,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     record = _runner(args, None).describe(args.execution_id)
     print(json.dumps(record, indent=2) if args.json else
           "\n".join(f"{k}: {record.get(k)}" for k in ("executionId", "pipeline", "status", "startDate", "stopDate",
-                                                      "error", "cause", "workflowBucket")))
+                                                      "failedState", "error", "cause", "workflowBucket")))
     return 0
 
 
@@ -149,7 +150,7 @@ def _table(summary: RunSummary) -> str:
         lines.append(f"\nquality {stage}: passed={verdict['passed']} failedRows={verdict['failedRows']} "
                      f"corrected={verdict['correctedRows']}: {verdict['reason']}")
     if summary.error:
-        lines.append(f"\nerror: {summary.error}: {summary.cause}")
+        lines.append(f"\nerror: {summary.failure_text()}")
     lines.append("")
     lines += [f"{name:<22} {where}" for name, where in summary.reports.items()]
     return "\n".join(lines)
@@ -163,7 +164,7 @@ def _event_detail(event: dict[str, Any]) -> str:
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
     parts = [str(details[k]) for k in ("name", "resource", "error") if k in details]
     if "cause" in details:
-        parts.append(str(details["cause"])[:160])
+        parts.append(str(job_message(details["cause"]))[:160])
     return " ".join(parts)
 
 
