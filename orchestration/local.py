@@ -152,9 +152,9 @@ class LocalRun:
         key = self._key(execution_id, EXECUTION)
         record = read_json(self.storage, key) if self.storage.exists(key) else {
             "executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
-            "runs": []}
+            "startDate": run["startDate"], "runs": []}  # the execution's start; each run keeps its own
         record["runs"].append(run)
-        record |= {"status": "RUNNING", "startDate": run["startDate"], "stopDate": None}
+        record |= {"status": "RUNNING", "stopDate": None}
         write_json(self.storage, key, record)
         return record
 
