@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from baton.paths import WorkflowBucket
+from baton.paths import WorkflowBucket, validate_warehouse
 from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
@@ -46,17 +46,19 @@ class ExpressNotAllowed(ValueError):
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a definition points: bucket, EMR cluster, alert topic, uploaded code."""
+    """Where a definition points: bucket, warehouse, EMR cluster, alert topic, uploaded code."""
 
     workflow_bucket: str
     emr_cluster_id: str = "local"
     alert_topic: str = "arn:aws:sns:us-east-1:000000000000:baton-alerts"
     artifacts: str = "dist"
     aws_region: str = "us-east-1"
+    warehouse: str = "warehouse"  # the prefix of the workflow bucket the loads write to
 
     @classmethod
     def from_conf(cls, settings: dict[str, Any], workflow_bucket: str | None = None) -> Deployment:
         return cls(workflow_bucket=workflow_bucket or settings["workflowBucket"],
+                   warehouse=validate_warehouse(settings["warehouse"]),
                    emr_cluster_id=settings.get("emr", {}).get("clusterId", "local"),
                    alert_topic=settings["notifications"]["topic"],
                    artifacts=settings.get("artifacts", "dist"))
@@ -229,7 +231,8 @@ class _Builder:
     def _job_task(self, job: Job, engine: str, stage: str, previous: str | None, timeout: int,
                   retry: RetryPolicy, extra: dict[str, str] | None = None, previous_path: str | None = None,
                   result_path: str | None = None, catch: bool = True) -> dict[str, Any]:
-        arguments: dict[str, str] = {"--current-stage": stage, "--workflow-bucket": str(self.bucket)}
+        arguments: dict[str, str] = {"--current-stage": stage, "--workflow-bucket": str(self.bucket),
+                                     "--warehouse": self.deployment.warehouse}
         arguments |= job.arguments | (extra or {})
         if previous_path:
             arguments["--previous-stage.$"] = previous_path

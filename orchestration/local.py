@@ -231,7 +231,7 @@ class LocalRun:
                 reports[f"{stage.name} Data Docs"] = self.bucket.uri(f"{base}/{stage.name}/quality/index.html")
         if self.storage.exists(paths.notifications(execution_id)):
             reports["notifications"] = self.bucket.uri(paths.notifications(execution_id))
-        reports["warehouse"] = self.bucket.uri("warehouse")
+        reports["warehouse"] = self.bucket.uri(self.deployment.warehouse)
         return reports
 
     @staticmethod

@@ -124,7 +124,7 @@ def test_jobs_get_the_contract_arguments():
     args = states["Conform"]["Parameters"]["Arguments"]
     assert args == {"--execution-id.$": "$.execution.id", "--initial-data.$": "States.JsonToString($.initialData)",
                     "--current-stage": "Conform", "--workflow-bucket": "s3://baton-dev/team/flights",
-                    "--previous-stage": "Ingest"}
+                    "--warehouse": "warehouse", "--previous-stage": "Ingest"}
     assert states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"]["Jar"] == "command-runner.jar"
     step_args = states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"]["Args.$"]
     assert "'--previous-stage', $.gated.Validate" in step_args and "jobs/flights_enrich.py" in step_args
