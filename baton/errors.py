@@ -41,3 +41,10 @@ class EmptyInputError(BatonError):
 
 class InjectedFault(BatonError):
     """A failure asked for through BATON_FAULTS, to exercise retries and alerts."""
+
+
+# Errors that fail the same way on every attempt: the job's arguments, its input or the names it was
+# given are wrong, and nothing changes between two runs. Retrying them only delays the alert.
+# InjectedFault is not among them: fail-once exists to exercise the retry.
+NOT_RETRYABLE: tuple[type[BatonError], ...] = (ArgumentError, BadInputError, EmptyInputError, InvalidNameError,
+                                               MissingInputError)

@@ -5,9 +5,11 @@
     executions/{executionId}/{stage}/quality/{dataset}/      GE validation result, Data Docs page
     executions/{executionId}/{stage}/quality/verdict.json    what the state machine reads
     executions/{executionId}/{stage}/_staging/{token}/       where a write lands before its commit
-    warehouse/{table}/                                       final partitioned tables
+    {warehouse}/{table}/                                     final partitioned tables
 
-A workflow bucket is ``s3://bucket[/prefix]`` on AWS or a local directory.
+A workflow bucket is ``s3://bucket[/prefix]`` on AWS or a local directory. The warehouse is a
+prefix of it, set per environment (``conf/<env>.json``: ``"warehouse"``, e.g. ``warehouse``):
+every execution of that environment loads into the same tables.
 """
 
 from __future__ import annotations
@@ -125,8 +127,20 @@ def manifest_key(dataset_key: str) -> str:
     return f"{dataset_key}/{MANIFEST}"
 
 
-def warehouse_table(table: str) -> str:
-    return f"warehouse/{validate_name(table, 'table name')}"
+def validate_warehouse(value: object) -> str:
+    """Return ``value`` if it is a warehouse prefix: names of ``validate_name`` joined by '/', not executions/."""
+    parts = value.split("/") if isinstance(value, str) else [value]
+    for part in parts:
+        validate_name(part, "warehouse")
+    if parts[0] == "executions":
+        raise InvalidNameError(f"invalid warehouse {value!r}: executions/ belongs to the executions; "
+                               "choose a prefix outside it, e.g. 'warehouse'", field="warehouse")
+    return value
+
+
+def warehouse_table(table: str, warehouse: str) -> str:
+    """The key of ``table`` in the warehouse ``warehouse`` (a prefix of the workflow bucket)."""
+    return f"{validate_warehouse(warehouse)}/{validate_name(table, 'table name')}"
 
 
 def notifications(execution_id: str) -> str:

@@ -38,7 +38,7 @@ from baton.spark import get_spark
 from baton.storage import Storage, read_json, storage_for, write_json
 
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
-CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data")
+CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
 FAULTS_ENV = "BATON_FAULTS"
 
 
@@ -212,7 +212,10 @@ class StageContext:
         return manifest
 
     def publish(self, table: str, df: DataFrame, partition_by: Sequence[str]) -> dict[str, Any]:
-        """Load ``df`` into ``warehouse/{table}/``, replacing only the partitions it has.
+        """Load ``df`` into ``{warehouse}/{table}/``, replacing only the partitions it has.
+
+        The warehouse is ``--warehouse`` (the definition passes the environment's), else the
+        ``warehouse`` setting of ``conf/<env>.json``.
 
         Each partition is written whole under staging (one file, rows in a fixed order, a fixed
         file name and, locally, a normalized footer, so a rerun writes identical bytes), then
@@ -225,7 +228,7 @@ class StageContext:
         ordered.write.mode("overwrite").partitionBy(*partition_by).parquet(self.bucket.uri(staged))
         files = [k for k in self.storage.list_keys(staged) if k.endswith(".parquet")]
         partitions = sorted({k[len(staged) + 1:].rsplit("/", 1)[0] for k in files})
-        target = paths.warehouse_table(table)
+        target = paths.warehouse_table(table, self.args.get("warehouse") or conf.load()["warehouse"])
         for part in partitions:
             part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
             for index, key in enumerate(part_files):

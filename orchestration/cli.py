@@ -6,7 +6,8 @@
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
 
-Settings come from conf/<env>.json (``--env`` or ``BATON_ENV``, default local).
+Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
+default local).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import conf
 from baton.errors import BatonError
 from orchestration import pipelines
+from orchestration.failure import job_message
 from orchestration.generate import Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
@@ -46,7 +48,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     record = _runner(args, None).describe(args.execution_id)
     print(json.dumps(record, indent=2) if args.json else
           "\n".join(f"{k}: {record.get(k)}" for k in ("executionId", "pipeline", "status", "startDate", "stopDate",
-                                                      "error", "cause", "workflowBucket")))
+                                                      "failedState", "error", "cause", "workflowBucket")))
     return 0
 
 
@@ -149,7 +151,7 @@ def _table(summary: RunSummary) -> str:
         lines.append(f"\nquality {stage}: passed={verdict['passed']} failedRows={verdict['failedRows']} "
                      f"corrected={verdict['correctedRows']}: {verdict['reason']}")
     if summary.error:
-        lines.append(f"\nerror: {summary.error}: {summary.cause}")
+        lines.append(f"\nerror: {summary.failure_text()}")
     lines.append("")
     lines += [f"{name:<22} {where}" for name, where in summary.reports.items()]
     return "\n".join(lines)
@@ -163,17 +165,21 @@ def _event_detail(event: dict[str, Any]) -> str:
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
     parts = [str(details[k]) for k in ("name", "resource", "error") if k in details]
     if "cause" in details:
-        parts.append(str(details["cause"])[:160])
+        parts.append(str(job_message(details["cause"]))[:160])
     return " ".join(parts)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="baton", description="Baton: Spark stages chained by Step Functions.")
-    parser.add_argument("--env", default=None, help="settings: conf/<env>.json (default: BATON_ENV or local)")
+    env_help = "settings: conf/<env>.json (default: BATON_ENV or local)"
+    parser.add_argument("--env", default=None, help=env_help)
     parser.add_argument("--workflow-bucket", default=None, help="override the settings' workflow bucket")
+    # --env after the subcommand too; SUPPRESS: given there it wins, not given it leaves the top level's.
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--env", default=argparse.SUPPRESS, help=env_help)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a pipeline locally, end to end")
+    run = sub.add_parser("run", help="run a pipeline locally, end to end", parents=[shared])
     run.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
     run.add_argument("--input", help="execution input: JSON, or @file (default: {\"initialData\": {}}); "
                      "top-level keys other than initialData, execution, resumeFromStage and gated are "
@@ -183,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--master", help="Spark master, e.g. spark://127.0.0.1:7077 (default: conf's, local[2])")
     run.set_defaults(func=cmd_run)
 
-    resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs")
+    resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs",
+                            parents=[shared])
     resume.add_argument("execution_id")
     resume.add_argument("--from", dest="stage", required=True, help="stage to start at, e.g. Enrich")
     resume.add_argument("--json", action="store_true")
@@ -192,20 +199,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, text in (("status", cmd_status, "an execution's status"),
                              ("history", cmd_history, "an execution's history events")):
-        command = sub.add_parser(name, help=text)
+        command = sub.add_parser(name, help=text, parents=[shared])
         command.add_argument("execution_id")
         command.add_argument("--json", action="store_true")
         command.set_defaults(func=func)
 
-    sub.add_parser("list", help="executions in the workflow bucket").set_defaults(func=cmd_list)
+    sub.add_parser("list", help="executions in the workflow bucket", parents=[shared]).set_defaults(func=cmd_list)
 
-    asl = sub.add_parser("asl", help="print or write a pipeline's state machine definition")
+    asl = sub.add_parser("asl", help="print or write a pipeline's state machine definition", parents=[shared])
     asl.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
     asl.add_argument("--type", choices=("standard", "express"), default="standard")
     asl.add_argument("--out", help="write to this file instead of standard output")
     asl.set_defaults(func=cmd_asl)
 
-    package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR")
+    package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
     return parser

@@ -10,7 +10,12 @@ Its shape, for the flights pipeline::
               correctable: Correct (glue) -> ReadCorrectVerdict -> CorrectVerdict -> CorrectPassed -> Enrich
               otherwise:   <Stage>QualityFailed (Pass) -> NotifyQualityFailure (sns) -> DataQualityFailed (Fail)
            -> Enrich (emr) -> Aggregate (glue) -> Load (glue) -> Succeeded
-    every Task: Retry (any error) and Catch-all -> <State>Caught (Pass: names the state) -> NotifyFailure -> Failed
+    every Task: Retry and Catch-all -> <State>Caught (Pass: names the state) -> NotifyFailure -> Failed
+
+One retry layer (DESIGN 8): each job task retries under its engine's policy (Glue: 5 minutes apart),
+except the errors ``baton.errors.NOT_RETRYABLE`` names; the Parallel around the ingest tasks has no
+Retry, so a failed branch never runs the other branches again. docs/operations.md says what is
+retried locally and on AWS.
 
 State data stays small: task results go through ResultSelector into ``$.results.<Stage>``.
 The execution id the jobs write under is ``$.execution.id``: the execution's name, set at
@@ -23,8 +28,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from baton.paths import WorkflowBucket
-from orchestration.pipeline import TASK_RETRY, Job, Pipeline, Stage
+from baton.paths import WorkflowBucket, validate_warehouse
+from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 EMR_ADD_STEP_SYNC = "arn:aws:states:::elasticmapreduce:addStep.sync"
@@ -41,17 +46,19 @@ class ExpressNotAllowed(ValueError):
 
 @dataclass(frozen=True)
 class Deployment:
-    """Where a definition points: bucket, EMR cluster, alert topic, uploaded code."""
+    """Where a definition points: bucket, warehouse, EMR cluster, alert topic, uploaded code."""
 
     workflow_bucket: str
     emr_cluster_id: str = "local"
     alert_topic: str = "arn:aws:sns:us-east-1:000000000000:baton-alerts"
     artifacts: str = "dist"
     aws_region: str = "us-east-1"
+    warehouse: str = "warehouse"  # the prefix of the workflow bucket the loads write to
 
     @classmethod
     def from_conf(cls, settings: dict[str, Any], workflow_bucket: str | None = None) -> Deployment:
         return cls(workflow_bucket=workflow_bucket or settings["workflowBucket"],
+                   warehouse=validate_warehouse(settings["warehouse"]),
                    emr_cluster_id=settings.get("emr", {}).get("clusterId", "local"),
                    alert_topic=settings["notifications"]["topic"],
                    artifacts=settings.get("artifacts", "dist"))
@@ -162,21 +169,23 @@ class _Builder:
             for source in extraction.sources:
                 name = f"{extraction.name}{source.capitalize()}{fmt.capitalize()}"
                 # No Catch inside a branch (a branch cannot leave its Parallel): the Parallel state catches.
+                # No Retry on the Parallel: it would run every branch again (DESIGN 8, one retry layer).
                 task = self._job_task(job, extraction.engine, extraction.name, None, extraction.timeout_seconds,
-                                      {"--source": source}, result_path="$.result", catch=False)
+                                      extraction.retry_policy, {"--source": source}, result_path="$.result",
+                                      catch=False)
                 task.update({"OutputPath": "$.result", "End": True})
                 branches.append({"StartAt": name, "States": {name: task}})
             state_name = f"{extraction.name}{fmt.capitalize()}"
             self.states[state_name] = {
                 "Type": "Parallel", "Comment": f"Extract every source from {fmt} in parallel.",
                 "Branches": branches, "ResultPath": f"$.results.{extraction.name}",
-                "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch(state_name), "Next": next_state}
+                "Catch": self._catch(state_name), "Next": next_state}
 
     # -- stages ------------------------------------------------------------------------------
     def _stage(self, stage: Stage, after: str) -> None:
         previous_path = f"$.gated.{gate.name}" if (gate := self.pipeline.gate_of(stage)) else None
         task = self._job_task(stage.job, stage.engine, stage.name, stage.previous, stage.timeout_seconds,
-                              previous_path=previous_path, retry=stage.retry_policy.to_asl())
+                              stage.retry_policy, previous_path=previous_path)
         if not stage.gated:
             self.states[stage.name] = task | {"Next": after}
             return
@@ -188,7 +197,7 @@ class _Builder:
         self._verdict(stage, passed, correction.name if correction else None)
         if correction is not None:
             fix = self._job_task(correction.job, correction.engine, correction.name, stage.name,
-                                 correction.timeout_seconds, retry=correction.retry_policy.to_asl())
+                                 correction.timeout_seconds, correction.retry_policy)
             self.states[correction.name] = fix | {"Next": f"Read{correction.name}Verdict"}
             self.states[f"{correction.name}Passed"] = {
                 "Type": "Pass", "Result": correction.name, "ResultPath": f"$.gated.{stage.name}", "Next": after}
@@ -220,10 +229,10 @@ class _Builder:
 
     # -- tasks -------------------------------------------------------------------------------
     def _job_task(self, job: Job, engine: str, stage: str, previous: str | None, timeout: int,
-                  extra: dict[str, str] | None = None, previous_path: str | None = None,
-                  result_path: str | None = None, retry: dict | None = None,
-                  catch: bool = True) -> dict[str, Any]:
-        arguments: dict[str, str] = {"--current-stage": stage, "--workflow-bucket": str(self.bucket)}
+                  retry: RetryPolicy, extra: dict[str, str] | None = None, previous_path: str | None = None,
+                  result_path: str | None = None, catch: bool = True) -> dict[str, Any]:
+        arguments: dict[str, str] = {"--current-stage": stage, "--workflow-bucket": str(self.bucket),
+                                     "--warehouse": self.deployment.warehouse}
         arguments |= job.arguments | (extra or {})
         if previous_path:
             arguments["--previous-stage.$"] = previous_path
@@ -231,7 +240,7 @@ class _Builder:
             arguments["--previous-stage"] = previous
         task = (self._glue(job, arguments) if engine == "glue" else self._emr(job, stage, arguments))
         task |= {"TimeoutSeconds": timeout, "ResultPath": result_path or f"$.results.{stage}",
-                 "Retry": [retry or TASK_RETRY.to_asl()]}
+                 "Retry": retry.job_retry()}
         return task | {"Catch": self._catch(stage)} if catch else task
 
     @staticmethod

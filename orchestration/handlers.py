@@ -10,8 +10,11 @@ Each handler does locally what the AWS integration does, and answers in the same
 - ``sns:publish``: appends to ``executions/{id}/_notifications.jsonl`` and prints.
 - ``lambda:invoke``: imports ``module:function`` and calls it with the payload.
 
-A failed job raises ``TaskFailure("States.TaskFailed", cause)`` with an AWS-shaped cause
-(the JobRun or Step as JSON, with the error message), as Step Functions reports it.
+A failed job raises ``TaskFailure(error, cause)`` with an AWS-shaped cause (the JobRun or Step
+as JSON, with the error message), as Step Functions reports it. The error name is the job's own
+error class for a ``BatonError`` (``ArgumentError``, ``BadInputError``...), so that the Retry of
+the generated definition can tell the errors worth retrying; any other exception is a job bug,
+reported as ``States.TaskFailed``, the name AWS gives every failed Glue job run and EMR step.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 from baton import paths
 from baton.errors import BatonError
 from baton.storage import Storage
-from orchestration.asl.errors import TaskFailure
+from orchestration.asl.errors import TASK_FAILED, TaskFailure
 from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
 from orchestration.pipeline import Job
 
@@ -48,6 +51,14 @@ class JobAttempt:
     seconds: float
     succeeded: bool
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """How a job run failed: the Step Functions error name and the job's own message."""
+
+    error: str
+    message: str
 
 
 @dataclass
@@ -73,13 +84,13 @@ class LocalHandlers:
             argv += [key, str(value)]
         run_id = f"jr_{uuid.uuid4().hex}"
         started = _now()
-        error, seconds = self._run(job, argv, "glue")
+        failure, seconds = self._run(job, argv, "glue")
         run = {"Id": run_id, "JobName": name, "Attempt": 0, "Arguments": parameters.get("Arguments", {}),
                "StartedOn": started, "LastModifiedOn": _now(), "CompletedOn": _now(),
-               "JobRunState": "FAILED" if error else "SUCCEEDED", "ExecutionTime": round(seconds),
+               "JobRunState": "FAILED" if failure else "SUCCEEDED", "ExecutionTime": round(seconds),
                "GlueVersion": "5.0", "WorkerType": "local"}
-        if error:
-            raise TaskFailure("States.TaskFailed", json.dumps(run | {"ErrorMessage": error}))
+        if failure:
+            raise TaskFailure(failure.error, json.dumps(run | {"ErrorMessage": failure.message}))
         return run
 
     def emr_add_step(self, parameters: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -94,15 +105,15 @@ class LocalHandlers:
         job = next((j for j in self.jobs.values() if j.module == module), None) or Job(module, module)
         step_id = f"s-{uuid.uuid4().hex[:13].upper()}"
         started = _now()
-        error, _ = self._run(job, [job.script, *args[script_at + 1:]], "emr")
-        status = {"State": "FAILED" if error else "COMPLETED",
+        failure, _ = self._run(job, [job.script, *args[script_at + 1:]], "emr")
+        status = {"State": "FAILED" if failure else "COMPLETED",
                   "Timeline": {"CreationDateTime": started, "StartDateTime": started, "EndDateTime": _now()}}
-        if error:
-            status["FailureDetails"] = {"Reason": "Job failed", "Message": error}
+        if failure:
+            status["FailureDetails"] = {"Reason": "Job failed", "Message": failure.message}
         result = {"Step": {"Id": step_id, "Name": step.get("Name"), "ActionOnFailure": step.get("ActionOnFailure"),
                            "Config": {"Jar": step["HadoopJarStep"]["Jar"], "Args": args}, "Status": status}}
-        if error:
-            raise TaskFailure("States.TaskFailed", json.dumps(result))
+        if failure:
+            raise TaskFailure(failure.error, json.dumps(result))
         return result
 
     def _job(self, name: str) -> Job:
@@ -111,21 +122,22 @@ class LocalHandlers:
                               json.dumps({"errorMessage": f"Job {name} not found", "knownJobs": sorted(self.jobs)}))
         return self.jobs[name]
 
-    def _run(self, job: Job, argv: list[str], engine: str) -> tuple[str | None, float]:
-        """Run the job's ``main(argv)`` here; return (error message or None, seconds)."""
+    def _run(self, job: Job, argv: list[str], engine: str) -> tuple[JobFailure | None, float]:
+        """Run the job's ``main(argv)`` here; return (how it failed or None, seconds)."""
         stage = _arg(argv, "--current-stage") or job.name
         module = importlib.import_module(f"jobs.{job.module}")
         started = time.monotonic()
-        error = None
+        failure = None
         try:
             module.main(argv)
         except BatonError as err:
-            error = f"{type(err).__name__}: {err}"
+            failure = JobFailure(type(err).__name__, f"{type(err).__name__}: {err}")
         except Exception as err:  # a job bug: report it the way a Glue job run would
-            error = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=8)}"
+            failure = JobFailure(TASK_FAILED, f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=8)}")
         seconds = time.monotonic() - started
-        self.attempts.append(JobAttempt(stage, _arg(argv, "--source"), job.name, engine, seconds, error is None, error))
-        return error, seconds
+        self.attempts.append(JobAttempt(stage, _arg(argv, "--source"), job.name, engine, seconds, failure is None,
+                                        failure and failure.message))
+        return failure, seconds
 
     # -- small services ------------------------------------------------------------------
     def s3_get_object(self, parameters: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Baton's executor, and runs it with the local task handlers. Everything an execut
 is under ``executions/{id}/``:
 
     _definition.asl.json   the definition that ran (the same one ``baton asl`` prints)
-    _execution.json        status, input, start and stop of each run (start, then resumes)
+    _execution.json        status, input, start and stop of each run (start, then resumes); the
+                           failed state, its error and the job's message when a run failed
     _history.jsonl         Step Functions-shaped history events of every run
     _notifications.jsonl   what sns:publish sent
 """
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from baton import paths
@@ -27,6 +28,7 @@ from baton.stage import FAULTS_ENV
 from baton.storage import Storage, read_json, storage_for, write_json
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
+from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
@@ -52,11 +54,19 @@ class RunSummary:
     error: str | None = None
     cause: str | None = None
     reports: dict[str, str] = field(default_factory=dict)
+    failed_state: str | None = None  # with error and cause: see orchestration.failure
 
     def to_json(self) -> dict[str, Any]:
         return {"executionId": self.execution_id, "pipeline": self.pipeline, "status": self.status,
                 "workflowBucket": self.workflow_bucket, "seconds": round(self.seconds, 1), "stages": self.stages,
-                "quality": self.quality, "error": self.error, "cause": self.cause, "reports": self.reports}
+                "quality": self.quality, "failedState": self.failed_state, "error": self.error, "cause": self.cause,
+                "reports": self.reports}
+
+    def failure_text(self) -> str:
+        """``state Conform: InjectedFault: <the job's message>``, the error named once."""
+        message = self.cause or ""
+        said = message if message.startswith(f"{self.error}: ") else f"{self.error}: {message}"
+        return f"state {self.failed_state}: {said}" if self.failed_state else said
 
 
 class LocalRun:
@@ -131,26 +141,32 @@ class LocalRun:
         with _fault_state():
             execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
                                         on_event=progress.on_event)
-        self._finish(execution_id, record, execution)
-        return self._summary(execution, handlers, progress.elapsed())
+        failure = failure_of(execution.history)
+        self._finish(execution_id, record, execution, failure)
+        summary = self._summary(execution, handlers, progress.elapsed())
+        if failure is None:
+            return summary
+        return replace(summary, failed_state=failure.state, error=failure.error, cause=failure.cause)
 
     def _record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
         key = self._key(execution_id, EXECUTION)
         record = read_json(self.storage, key) if self.storage.exists(key) else {
             "executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
-            "runs": []}
+            "startDate": run["startDate"], "runs": []}  # the execution's start; each run keeps its own
         record["runs"].append(run)
-        record |= {"status": "RUNNING", "startDate": run["startDate"], "stopDate": None}
+        record |= {"status": "RUNNING", "stopDate": None}
         write_json(self.storage, key, record)
         return record
 
-    def _finish(self, execution_id: str, record: dict[str, Any], execution: Execution) -> None:
+    def _finish(self, execution_id: str, record: dict[str, Any], execution: Execution,
+                failure: Failure | None) -> None:
         for event in execution.history:
             self.storage.append_line(self._key(execution_id, HISTORY), json.dumps(event, default=str))
         stop = execution.stop_date.isoformat(timespec="milliseconds")
-        record["runs"][-1] |= {"status": execution.status, "stopDate": stop, "error": execution.error,
-                               "cause": execution.cause}
-        record |= {"status": execution.status, "stopDate": stop, "error": execution.error, "cause": execution.cause}
+        outcome = {"status": execution.status, "stopDate": stop, "failedState": failure and failure.state,
+                   "error": failure and failure.error, "cause": failure and failure.cause}
+        record["runs"][-1] |= outcome
+        record |= outcome
         write_json(self.storage, self._key(execution_id, EXECUTION), record)
 
     # -- checks --------------------------------------------------------------------------
@@ -215,7 +231,7 @@ class LocalRun:
                 reports[f"{stage.name} Data Docs"] = self.bucket.uri(f"{base}/{stage.name}/quality/index.html")
         if self.storage.exists(paths.notifications(execution_id)):
             reports["notifications"] = self.bucket.uri(paths.notifications(execution_id))
-        reports["warehouse"] = self.bucket.uri("warehouse")
+        reports["warehouse"] = self.bucket.uri(self.deployment.warehouse)
         return reports
 
     @staticmethod
@@ -240,7 +256,7 @@ class _Progress:
             self.echo(f"{at} > {event['stateEnteredEventDetails']['name']}")
         elif kind == "TaskFailed":
             details = event["taskFailedEventDetails"]
-            self.echo(f"{at} ! task failed: {details.get('error')}: {str(details.get('cause'))[:300]}")
+            self.echo(f"{at} ! task failed: {details.get('error')}: {str(job_message(details.get('cause')))[:300]}")
         elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             self.echo(f"{at} {kind}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from baton.errors import NOT_RETRYABLE
 from baton.paths import validate_name
 
 ENGINES = ("glue", "emr")
@@ -29,9 +30,24 @@ class RetryPolicy:
             retry["MaxDelaySeconds"] = self.max_delay_seconds
         return retry
 
+    def job_retry(self) -> list[dict]:
+        """The Retry of a job task: never the errors that fail the same way again, then this policy.
+
+        The local handlers name a failed job by its error class (``baton.errors.NOT_RETRYABLE``).
+        On AWS a failed Glue job run or EMR step is ``States.TaskFailed`` whatever the job raised,
+        so there the second retrier decides.
+        """
+        never = {"ErrorEquals": [error.__name__ for error in NOT_RETRYABLE], "MaxAttempts": 0}
+        return [never, self.to_asl()]
+
 
 GLUE_RETRY = RetryPolicy(interval_seconds=300)  # Glue job runs: wait 5 minutes before retrying
 TASK_RETRY = RetryPolicy()
+
+
+def engine_retry(engine: str) -> RetryPolicy:
+    """The default policy of a job on ``engine``."""
+    return GLUE_RETRY if engine == "glue" else TASK_RETRY
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,7 @@ class Stage:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return self.retry or (GLUE_RETRY if self.engine == "glue" else TASK_RETRY)
+        return self.retry or engine_retry(self.engine)
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,11 @@ class Extraction:
     engine: str = "glue"
     timeout_seconds: int = 1800
     dataset: str = "flights"
+    retry: RetryPolicy | None = None
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self.retry or engine_retry(self.engine)
 
     def job_for(self, fmt: str) -> Job:
         return self.jobs_by_format[fmt]

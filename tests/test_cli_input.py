@@ -1,4 +1,4 @@
-"""`baton run --input`: the execution input the local executor starts with."""
+"""The `baton` command line: `run --input` (the execution input the executor starts with) and `--env`."""
 
 import json
 
@@ -36,3 +36,21 @@ def test_no_input_is_empty_initial_data():
 def test_bad_input_is_refused(raw, message):
     with pytest.raises(RunRefused, match=message):
         cli._input(raw)
+
+
+@pytest.mark.parametrize(("argv", "env"), [
+    (["asl", "flights"], None),
+    (["--env", "dev", "asl", "flights"], "dev"),
+    (["asl", "flights", "--env", "prod"], "prod"),
+    (["--env", "dev", "asl", "flights", "--env", "prod"], "prod"),  # the subcommand's value wins
+    (["--env", "dev", "status", "run-1"], "dev"),
+    (["list", "--env", "prod"], "prod"),
+])
+def test_env_is_accepted_before_and_after_the_subcommand(argv, env):
+    assert cli.build_parser().parse_args(argv).env == env
+
+
+def test_asl_with_env_after_the_subcommand_uses_that_environment(capsys):
+    assert cli.main(["asl", "flights", "--env", "prod"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["States"]["Conform"]["Parameters"]["Arguments"]["--workflow-bucket"] == "s3://baton-prod-workflow"

@@ -17,7 +17,8 @@ from orchestration.generate import (
     generate,
     to_json,
 )
-from orchestration.pipelines import FLIGHTS
+from orchestration.pipeline import GLUE_RETRY, RetryPolicy
+from orchestration.pipelines import FLIGHTS, PIPELINES
 
 STATELINT = Path(sys.executable).parent / "statelint"
 DEPLOYMENTS = [Deployment("s3://baton-prod-workflow"), Deployment("s3://baton-dev/team/flights", "j-1ABC"),
@@ -31,11 +32,25 @@ def all_states(states: dict):
             yield from all_states(branch["States"])
 
 
+def statelint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(STATELINT), *map(str, paths)], capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize("deployment", DEPLOYMENTS, ids=["s3", "s3-prefix", "local"])
 def test_statelint_accepts_every_generated_definition(tmp_path, deployment):
-    path = tmp_path / "flights.asl.json"
-    path.write_text(to_json(generate(FLIGHTS, deployment)))
-    proc = subprocess.run([str(STATELINT), str(path)], capture_output=True, text=True, timeout=60)
+    """Every declared pipeline, as Standard and, where it is allowed, as Express."""
+    paths, refused = [], []
+    for name, pipeline in PIPELINES.items():
+        for workflow_type in ("standard", "express"):
+            try:
+                definition = generate(pipeline, deployment, workflow_type)
+            except ExpressNotAllowed:
+                refused.append(name)
+                continue
+            paths.append(tmp_path / f"{name}.{workflow_type}.asl.json")
+            paths[-1].write_text(to_json(definition))
+    assert len(paths) + len(refused) == 2 * len(PIPELINES) and len(paths) >= len(PIPELINES)
+    proc = statelint(*paths)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -44,7 +59,7 @@ def test_statelint_catches_a_broken_definition(tmp_path):
     definition["States"]["Conform"]["Next"] = "NoSuchState"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(definition))
-    assert subprocess.run([str(STATELINT), str(path)], capture_output=True, timeout=60).returncode != 0
+    assert statelint(path).returncode != 0
 
 
 def test_flights_has_both_engines_parallel_verdict_and_resume():
@@ -63,11 +78,12 @@ def test_flights_has_both_engines_parallel_verdict_and_resume():
     assert formats == ["IngestCsv", "IngestJson", "IngestParquet"]
 
 
-def test_every_task_retries_and_every_top_level_task_is_caught():
-    states = generate(FLIGHTS, DEPLOYMENTS[0])["States"]
+@pytest.mark.parametrize("pipeline", PIPELINES.values(), ids=list(PIPELINES))
+def test_every_task_retries_and_every_top_level_task_is_caught(pipeline):
+    states = generate(pipeline, DEPLOYMENTS[0])["States"]
     for name, state in all_states(states):
         if state["Type"] == "Task":
-            assert state["Retry"] and state["Retry"][0]["ErrorEquals"] == ["States.ALL"], name
+            assert state["Retry"] and state["Retry"][-1]["ErrorEquals"] == ["States.ALL"], name
             assert state["TimeoutSeconds"] > 0, name
     for name, state in states.items():
         if state["Type"] in ("Task", "Parallel"):
@@ -76,11 +92,31 @@ def test_every_task_retries_and_every_top_level_task_is_caught():
             assert catch["Next"] in (f"{name}Caught", "Failed", "DataQualityFailed"), name
 
 
+NEVER_RETRIED = {"ErrorEquals": ["ArgumentError", "BadInputError", "EmptyInputError", "InvalidNameError",
+                                  "MissingInputError"], "MaxAttempts": 0}
+
+
 def test_glue_waits_five_minutes_before_a_retry_and_other_tasks_twenty_seconds():
     states = generate(FLIGHTS, DEPLOYMENTS[0])["States"]
-    assert states["Conform"]["Retry"] == [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 300, "MaxAttempts": 2,
-                                           "BackoffRate": 2.0}]
-    assert states["Validate"]["Retry"][0]["IntervalSeconds"] == 20
+    assert states["Conform"]["Retry"] == [NEVER_RETRIED, {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 300,
+                                                          "MaxAttempts": 2, "BackoffRate": 2.0}]
+    assert states["Validate"]["Retry"][-1]["IntervalSeconds"] == 20
+    assert states["ReadValidateVerdict"]["Retry"] == [RetryPolicy().to_asl()]
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES.values(), ids=list(PIPELINES))
+def test_one_retry_layer_the_ingest_branches_retry_as_glue_jobs_and_the_parallel_not(pipeline):
+    states = generate(pipeline, DEPLOYMENTS[0])["States"]
+    parallels = [s for s in states.values() if s["Type"] == "Parallel"]
+    assert parallels
+    for parallel in parallels:
+        assert "Retry" not in parallel
+        for branch in parallel["Branches"]:
+            for name, task in branch["States"].items():
+                assert task["Retry"] == GLUE_RETRY.job_retry(), name
+    for name, state in all_states(states):
+        if state["Type"] == "Task" and state["Resource"] in (GLUE_SYNC, EMR_ADD_STEP_SYNC):
+            assert state["Retry"][0] == NEVER_RETRIED, name
 
 
 def test_jobs_get_the_contract_arguments():
@@ -88,7 +124,7 @@ def test_jobs_get_the_contract_arguments():
     args = states["Conform"]["Parameters"]["Arguments"]
     assert args == {"--execution-id.$": "$.execution.id", "--initial-data.$": "States.JsonToString($.initialData)",
                     "--current-stage": "Conform", "--workflow-bucket": "s3://baton-dev/team/flights",
-                    "--previous-stage": "Ingest"}
+                    "--warehouse": "warehouse", "--previous-stage": "Ingest"}
     assert states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"]["Jar"] == "command-runner.jar"
     step_args = states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"]["Args.$"]
     assert "'--previous-stage', $.gated.Validate" in step_args and "jobs/flights_enrich.py" in step_args

@@ -153,7 +153,8 @@ def test_a_second_execution_does_not_touch_the_first_and_a_failure_notifies(firs
     code, out, _ = baton(capsys, bucket, "run", "flights", "--execution-id", "run-2", "--json",
                          "--input", json.dumps({"initialData": {"rawPath": str(raw)}}))
     result = json.loads(out)
-    assert code == 1 and result["status"] == "FAILED" and result["error"] == "StageFailed"
+    assert code == 1 and result["status"] == "FAILED" and result["error"] == "InjectedFault"
+    assert result["failedState"] == "Conform" and result["cause"].startswith("InjectedFault: ")
     notes = (bucket / "executions/run-2/_notifications.jsonl").read_text().splitlines()
     message = json.loads(notes[0])["Message"]
     assert "execution run-2 failed in state Conform" in message and "InjectedFault" in message

@@ -22,7 +22,15 @@ def test_stage_paths_follow_the_contract():
     assert p.quality("flights") == "executions/run-1/Conform/quality/flights"
     assert p.verdict == "executions/run-1/Conform/quality/verdict.json"
     assert p.staging("t1", "output", "flights") == "executions/run-1/Conform/_staging/t1/output/flights"
-    assert paths.warehouse_table("on_time") == "warehouse/on_time"
+    assert paths.warehouse_table("on_time", "warehouse") == "warehouse/on_time"
+    assert paths.warehouse_table("on_time", "tables/staging-test") == "tables/staging-test/on_time"
+
+
+@pytest.mark.parametrize("warehouse", ["", "/abs", "a/../b", "a//b", "a/", "s3://bucket/w", "executions",
+                                       "executions/w", None])
+def test_a_warehouse_is_a_prefix_of_the_workflow_bucket_outside_executions(warehouse):
+    with pytest.raises(InvalidNameError, match="warehouse"):
+        paths.warehouse_table("on_time", warehouse)
 
 
 def test_stage_paths_refuse_traversal():
