@@ -147,12 +147,26 @@ def _table(summary: RunSummary) -> str:
               for r in [header, *rows]]
     for stage, verdict in summary.quality.items():
         lines.append(f"\nquality {stage}: passed={verdict['passed']} failedRows={verdict['failedRows']} "
-                     f"corrected={verdict['correctedRows']}: {verdict['reason']}")
+                     f"corrected={verdict['correctedRows']} dropped={verdict['droppedRows']}: {verdict['reason']}")
+        lines += [f"  {name}: {_dataset_counts(counts)}" for name, counts in verdict["datasets"].items()]
     if summary.error:
         lines.append(f"\nerror: {summary.error}: {summary.cause}")
     lines.append("")
     lines += [f"{name:<22} {where}" for name, where in summary.reports.items()]
     return "\n".join(lines)
+
+
+def _dataset_counts(counts: dict[str, Any]) -> str:
+    """``87 of 127 rows quarantined, 31 corrected, 31 dropped (duplicate: 31)``: one gated dataset, passed or not."""
+    text = f"{_cell(counts['failedRows'])} of {_cell(counts['rows'])} rows quarantined"
+    if counts.get("correctableRows"):
+        text += f" ({_cell(counts['correctableRows'])} correctable)"
+    if counts.get("correctedRows"):
+        text += f", {_cell(counts['correctedRows'])} corrected"
+    if counts.get("droppedRows"):
+        reasons = ", ".join(f"{reason}: {_cell(n)}" for reason, n in counts.get("dropped", {}).items())
+        text += f", {_cell(counts['droppedRows'])} dropped ({reasons})"
+    return text
 
 
 def _cell(value: Any) -> str:
