@@ -166,6 +166,11 @@ def _dataset_counts(counts: dict[str, Any]) -> str:
     if counts.get("droppedRows"):
         reasons = ", ".join(f"{reason}: {_cell(n)}" for reason, n in counts.get("dropped", {}).items())
         text += f", {_cell(counts['droppedRows'])} dropped ({reasons})"
+    for found in counts.get("orphans", []):
+        if found["orphanRows"]:
+            keys = ", ".join(str(s["key"]) for s in found["sample"][:5])
+            text += (f"; {_cell(found['orphanRows'])} rows whose {found['column']} is not in "
+                     f"{found['parent']}.{found['parentColumn']} ({_cell(found['orphanKeys'])} keys, e.g. {keys})")
     return text
 
 

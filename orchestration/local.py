@@ -282,7 +282,8 @@ def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | No
 
 def _quality_of(verdict: dict[str, Any]) -> dict[str, Any]:
     """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
-    per_dataset = ("passed", "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped")
+    per_dataset = ("passed", "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
+                   "orphans")
     datasets = {d: {k: v[k] for k in per_dataset if k in v} for d, v in verdict.get("datasets", {}).items()}
     return {k: verdict.get(k) for k in ("passed", "correctable", "rows", "failedRows", "correctableRows", "reason")} | {
         "correctedRows": sum(d.get("correctedRows") or 0 for d in datasets.values()),

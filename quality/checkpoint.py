@@ -27,6 +27,7 @@ from baton.paths import validate_name
 from baton.stage import StageContext
 from baton.storage import read_json
 from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, evaluate, make_verdict
+from quality.references import KeyReference, no_orphans, orphans
 from quality.report import write_report_site
 from quality.suite import Suite, suite_from_dict
 
@@ -91,13 +92,17 @@ def load(name: str) -> Suite:
 
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
-                 evaluator: Evaluator | None = None, drop: Sequence[str] = ()) -> dict[str, Any]:
+                 evaluator: Evaluator | None = None, drop: Sequence[str] = (),
+                 references: Mapping[KeyReference, DataFrame] | None = None) -> dict[str, Any]:
     """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
 
     ``drop`` names columns only the suite reads (e.g. reference flags): the committed rows are
-    without them. What the evaluation persists is reused by the split, then released. When no
-    row failed, the passing rows are the input itself: a committed dataset passing through
-    unchanged is committed by copying its files (see ``StageContext.write``).
+    without them. ``references`` maps each reference flagged in ``df`` (see
+    :mod:`quality.references`) to its parent: the verdict's ``orphans`` counts and samples the keys
+    without a parent of each reference whose check failed. What the evaluation persists is reused
+    by the split, then released. When no row failed, the passing rows are the input itself: a
+    committed dataset passing through unchanged is committed by copying its files (see
+    ``StageContext.write``). The rows in must equal the rows committed and quarantined.
     """
     result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK,
                       drop=drop)
@@ -112,7 +117,18 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
         result.release()
     accounting = Accounting(ctx.current_stage, dataset, rows, output["rows"], kept["rows"])
     accounting.check()
+    if references:
+        verdict["orphans"] = orphan_reports(df, suite, verdict, references)
     return verdict | accounting.counts()
+
+
+def orphan_reports(df: DataFrame, suite: Suite, verdict: Mapping[str, Any],
+                   references: Mapping[KeyReference, DataFrame]) -> list[dict[str, Any]]:
+    """Each reference's orphans (:func:`quality.references.orphans`); Spark runs only for a failed check."""
+    failed = {e["name"] for e in verdict["failedExpectations"]}
+    failed_columns = {c for e in suite.expectations if e.name in failed for c in e.columns}
+    return [orphans(df, parent, ref) if ref.flag in failed_columns else no_orphans(ref)
+            for ref, parent in references.items()]
 
 
 def revalidate(validated: DataFrame, corrected: DataFrame, suite: Suite,

@@ -72,3 +72,14 @@ def test_the_console_shows_rows_a_correction_dropped():
     table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
     assert "dropped=31" in table
     assert "games: 3 of 34 rows quarantined, 31 corrected, 31 dropped (duplicate of a corrected row: 31)" in table
+
+
+def test_the_console_shows_orphan_keys():
+    orphans = [{"column": "team", "parent": "teams", "parentColumn": "code", "orphanRows": 3, "orphanKeys": 2,
+                "sample": [{"key": "XX", "rows": 2}, {"key": "YY", "rows": 1}]}]
+    quality = {"Validate": {
+        "passed": True, "correctable": False, "rows": 5, "failedRows": 3, "correctableRows": 0, "correctedRows": 0,
+        "droppedRows": 0, "reason": "...",
+        "datasets": {"games": {"passed": True, "rows": 5, "failedRows": 3, "orphans": orphans}}}}
+    table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
+    assert "games: 3 of 5 rows quarantined; 3 rows whose team is not in teams.code (2 keys, e.g. XX, YY)" in table
