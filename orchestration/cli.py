@@ -145,6 +145,11 @@ def _table(summary: RunSummary) -> str:
     lines += ["  ".join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths,
                                                                                                     strict=True)))
               for r in [header, *rows]]
+    nulls = [(stage["stage"], stage["nullsRead"]) for stage in summary.stages if stage.get("nullsRead")]
+    if nulls:
+        lines.append("\nvalues read as null (the source's null token, or an empty field):")
+        lines += [f"  {stage}: " + ", ".join(f"{column} {_cell(n)}" for column, n in counts.items())
+                  for stage, counts in nulls]
     for stage, verdict in summary.quality.items():
         lines.append(f"\nquality {stage}: passed={verdict['passed']} failedRows={verdict['failedRows']} "
                      f"corrected={verdict['correctedRows']} dropped={verdict['droppedRows']}: {verdict['reason']}")

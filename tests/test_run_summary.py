@@ -83,3 +83,10 @@ def test_the_console_shows_orphan_keys():
         "datasets": {"games": {"passed": True, "rows": 5, "failedRows": 3, "orphans": orphans}}}}
     table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
     assert "games: 3 of 5 rows quarantined; 3 rows whose team is not in teams.code (2 keys, e.g. XX, YY)" in table
+
+
+def test_the_console_shows_the_values_read_as_null():
+    stages = [{"stage": "Ingest leagues", "engine": "glue", "rowsOut": 9, "nullsRead": {"leagues.code": 737}},
+              {"stage": "Conform", "engine": "glue", "rowsOut": 9}]
+    table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, stages, {}))
+    assert "  Ingest leagues: leagues.code 737" in table
