@@ -4,17 +4,23 @@ Spark's CSV reader quietly nulls a value it cannot parse, fills a short line wit
 and, with a schema, maps columns by position whatever the header says. Before anything
 is committed, ``read_csv_observed`` makes each of those an error that names the file, the
 stage and the column, counting them in the same pass that writes the data.
+
+A CSV source declares its null token (``null_value``): there is no default, because in many
+datasets ``NA`` is a real value (a league code, North America, Namibia, sodium). The read counts,
+per column, the values it turned into null, and the stage's manifest records them.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import DataFrame, Observation, Row, SparkSession
 from pyspark.sql import functions as F
@@ -22,9 +28,12 @@ from pyspark.sql import types as T
 
 from baton.errors import BadInputError, EmptyInputError
 
+log = logging.getLogger("baton")
+
 CORRUPT = "_corrupt_record"
 SOURCE_FILE = "_source_file"
 _SHOWN_BAD_LINES = 3
+_NULLS = "nulls:"  # prefix of the observed per-column null counts
 
 
 _DDL_TYPES = {"INT": T.IntegerType(), "BIGINT": T.LongType(), "DOUBLE": T.DoubleType(),
@@ -101,9 +110,10 @@ def _extract_zip(archive: Path, staging_dir: Path, fmt: str) -> RawFile:
 class ObservedRead:
     """CSV files parsed into a schema, checked while ``df`` is computed (e.g. written to staging).
 
-    ``df`` carries a Spark observation that counts rows and unparsable records in the same
-    pass; call :meth:`verify` after the action (and before anything is committed): it raises
-    an error that names the file, stage and column.
+    ``df`` carries a Spark observation that counts rows, unparsable records and, per column, the
+    values read as null in the same pass; call :meth:`verify` after the action (and before
+    anything is committed): it raises an error that names the file, stage and column, else
+    returns what the manifest records of the read (see :meth:`null_counts`).
     """
 
     parsed: DataFrame  # every header column, the corrupt-record column and the source file
@@ -115,12 +125,27 @@ class ObservedRead:
     stage: str
     null_value: str
 
-    def verify(self) -> None:
+    def verify(self) -> dict[str, Any]:
         metrics = self.observation.get
         if metrics["corrupt"]:
             raise self.bad_line_error(_first_corrupt(self.parsed))
         if not metrics["rows"]:
             raise self.empty_error()
+        read = self.null_counts(metrics)
+        nulled = {c: n for c, n in read["nullsRead"].items() if n}
+        if nulled:
+            log.info("stage %s: values read as null (null token %r or an empty field), by column: %s",
+                     self.stage, self.null_value, nulled)
+        return read
+
+    def null_counts(self, metrics: dict[str, Any]) -> dict[str, Any]:
+        """``{"nullValue": token, "nullsRead": {column: n}}``: per column, the values read as null.
+
+        Spark reads a field equal to ``null_value`` as null, and an empty unquoted field too (the
+        CSV parser substitutes the token for it); a quoted empty string stays an empty string.
+        """
+        return {"nullValue": self.null_value,
+                "nullsRead": {c: metrics[f"{_NULLS}{c}"] for c in self.schema.names}}
 
     def bad_line_error(self, bad: Row) -> BadInputError:
         return _describe_bad_line(bad[CORRUPT], bad[SOURCE_FILE], self.header, self.schema, self.stage,
@@ -132,10 +157,12 @@ class ObservedRead:
 
 
 def read_csv_observed(spark: SparkSession, files: list[RawFile], schema: T.StructType,
-                      stage: str, null_value: str = "NA") -> ObservedRead:
+                      stage: str, *, null_value: str) -> ObservedRead:
     """Plan a checked CSV read whose checks run in the pass that uses it (see :class:`ObservedRead`).
 
-    Headers are checked now (they are read from the files' first lines, no Spark job).
+    ``null_value`` is the source's null token: a field equal to it is read as null (``""``: only
+    empty fields are). Headers are checked now (they are read from the files' first lines, no
+    Spark job).
     """
     if not files:
         raise EmptyInputError("no input files", stage=stage)
@@ -151,7 +178,8 @@ def read_csv_observed(spark: SparkSession, files: list[RawFile], schema: T.Struc
     # the corrupt-record column is set for a record whose selected columns do not parse: every
     # schema column is selected below, so every one of them is checked
     observed = parsed.observe(observation, F.count(F.lit(1)).alias("rows"),
-                              F.count(F.col(CORRUPT)).alias("corrupt"))
+                              F.count(F.col(CORRUPT)).alias("corrupt"),
+                              *[F.count_if(F.col(c).isNull()).alias(f"{_NULLS}{c}") for c in schema.names])
     return ObservedRead(parsed, observed.select(*schema.names), observation, files, header, schema, stage,
                         null_value)
 

@@ -148,11 +148,12 @@ class StageContext:
     # -- writing ---------------------------------------------------------------------
     def write(self, dataset: str, df: DataFrame, kind: str = "output",
               quality: Mapping[str, Any] | None = None, partition_by: Sequence[str] = (),
-              verify: Callable[[], None] | None = None) -> dict[str, Any]:
+              verify: Callable[[], Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
         """Write ``df`` as Parquet under the staging prefix, then commit it into place.
 
         ``verify`` runs between the two: checks computed by the write itself (e.g.
-        :meth:`baton.sources.ObservedRead.verify`); if it raises, nothing is committed.
+        :meth:`baton.sources.ObservedRead.verify`); if it raises, nothing is committed. What it
+        returns (facts of the read, such as the values read as null) goes into the manifest's ``read``.
         """
         staged = self.paths.staging(self.token, kind, dataset)
         source = None if partition_by or verify else self._unchanged_read(df)
@@ -163,14 +164,15 @@ class StageContext:
             if partition_by:
                 writer = writer.partitionBy(*partition_by)
             writer.parquet(self.bucket.uri(staged))
+        read = None
         if verify is not None:
             try:
-                verify()
+                read = verify()
             except BaseException:
                 self.storage.delete_prefix(staged)
                 raise
         check_fault(self.current_stage, "before-commit")
-        return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
+        return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality, read)
 
     def _unchanged_read(self, df: DataFrame) -> str | None:
         """The committed dataset ``df`` is, row for row and column for column, if it is one this stage read.
@@ -190,14 +192,15 @@ class StageContext:
                 self.storage.copy(key, f"{staged}/{name}")
 
     def _commit(self, staged: str, final: str, dataset: str, kind: str,
-                quality: Mapping[str, Any] | None) -> dict[str, Any]:
+                quality: Mapping[str, Any] | None, read: Mapping[str, Any] | None = None) -> dict[str, Any]:
         written = self.spark.read.parquet(self.bucket.uri(staged))
         rows, schema = written.count(), written.schema  # the count comes from the Parquet footers
         manifest = {
             "executionId": self.execution_id, "stage": self.current_stage, "dataset": dataset,
             "kind": kind, "job": self.job, "rows": rows, "bytes": self.storage.size_of_prefix(staged),
             "schema": json.loads(schema.json()), "startedAt": self.started_at, "endedAt": _now(),
-            "quality": dict(quality) if quality else None, "token": self.token,
+            "quality": dict(quality) if quality else None, "read": dict(read) if read else None,
+            "token": self.token,
         }
         previous = f"{self.paths.staging_root}/{self.token}/previous/{kind}/{dataset}"
         if self.storage.list_keys(final):

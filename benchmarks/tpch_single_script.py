@@ -25,6 +25,7 @@ from jobs.tpch_ingest import SCHEMAS, TABLES
 from jobs.tpch_validate import REFERENCES, SUITES
 from quality.checkpoint import load
 from quality.gate import evaluate
+from quality.references import flag_known_keys
 from transforms import tpch as t
 
 MART_TABLES = ("nation", "customer", "orders", "lineitem")
@@ -41,7 +42,7 @@ def gated(tables: dict[str, DataFrame]) -> dict[str, DataFrame]:
     for name in TABLES:
         df = tables[name].persist(StorageLevel.MEMORY_AND_DISK)
         for ref in REFERENCES.get(name, ()):
-            df = df.transform(t.flag_known_keys(passed[ref.parent], ref.key, ref.parent_key, ref.flag))
+            df = df.transform(flag_known_keys(passed[ref.parent], ref.key, ref.parent_key, ref.flag))
         result = evaluate(df, load(SUITES[name]), {}, storage_level=StorageLevel.MEMORY_AND_DISK,
                           drop=[ref.flag for ref in REFERENCES.get(name, ())])
         rows, failed, _ = result.row_counts()

@@ -11,7 +11,8 @@ true. A ``$PARAMETER`` value set would put every parent key into the Spark plan,
 into its Data Docs page: 150,000 customer and 1.5 M order keys per scale factor. A broadcast join costs one
 pass and a hash set of the keys; past ``BROADCAST_PARENT_ROWS`` parent rows, the table's keys that have no parent
 are found first (one shuffle of distinct keys) and only they are joined. Spark drops either join from every GE
-query that does not read the flag. Tables are
+query that does not read the flag. The flags and the orphan report (counts and a sample of the keys without a
+parent, in the verdict) are ``quality.references``'s, the shared helper any job can use. Tables are
 gated parents first, so a row whose parent was quarantined is quarantined too, and the inner joins of
 Denormalize lose nothing. The flags are the suite's, not the data's: the committed tables are without them, so a
 table where no row failed is its Conform output unchanged (committed by copying its files, no rewrite).
@@ -22,15 +23,13 @@ table where no row failed is its Conform output unchanged (committed by copying 
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 from jobs.tpch_ingest import TABLES
 from quality import checkpoint
-from transforms import tpch as t
+from quality.references import KeyReference, flag_known_keys, flag_unknown_keys, unknown_keys
 
 SUITES = {table: f"tpch_validate_{table}" for table in TABLES}
 # Parents with more rows are not broadcast for the referential checks (TPC-H SF10 has 15 M orders; a
@@ -38,25 +37,13 @@ SUITES = {table: f"tpch_validate_{table}" for table in TABLES}
 BROADCAST_PARENT_ROWS = 2_000_000
 
 
-class Reference(NamedTuple):
-    """A foreign key: ``key`` of a table refers to ``parent_key`` of ``parent``."""
-
-    key: str
-    parent: str
-    parent_key: str
-
-    @property
-    def flag(self) -> str:
-        return f"{self.key}_in_{self.parent}"
-
-
-REFERENCES: dict[str, tuple[Reference, ...]] = {
-    "nation": (Reference("n_regionkey", "region", "r_regionkey"),),
-    "supplier": (Reference("s_nationkey", "nation", "n_nationkey"),),
-    "customer": (Reference("c_nationkey", "nation", "n_nationkey"),),
-    "partsupp": (Reference("ps_partkey", "part", "p_partkey"), Reference("ps_suppkey", "supplier", "s_suppkey")),
-    "orders": (Reference("o_custkey", "customer", "c_custkey"),),
-    "lineitem": (Reference("l_orderkey", "orders", "o_orderkey"),),
+REFERENCES: dict[str, tuple[KeyReference, ...]] = {
+    "nation": (KeyReference("n_regionkey", "region", "r_regionkey"),),
+    "supplier": (KeyReference("s_nationkey", "nation", "n_nationkey"),),
+    "customer": (KeyReference("c_nationkey", "nation", "n_nationkey"),),
+    "partsupp": (KeyReference("ps_partkey", "part", "p_partkey"), KeyReference("ps_suppkey", "supplier", "s_suppkey")),
+    "orders": (KeyReference("o_custkey", "customer", "c_custkey"),),
+    "lineitem": (KeyReference("l_orderkey", "orders", "o_orderkey"),),
 }
 
 
@@ -71,13 +58,13 @@ def with_reference_flags(ctx: StageContext, table: str, df: DataFrame, persisted
     for ref in REFERENCES.get(table, ()):
         parent = ctx.read(ref.parent, ctx.current_stage)
         if ctx.committed_manifest(ref.parent, ctx.current_stage)["rows"] > BROADCAST_PARENT_ROWS:
-            unknown = df.transform(t.unknown_keys(parent, ref.key, ref.parent_key)).persist(
+            unknown = df.transform(unknown_keys(parent, ref.key, ref.parent_key)).persist(
                 StorageLevel.MEMORY_AND_DISK)
             persisted.append(unknown)
             unknown.count()
-            df = df.transform(t.flag_unknown_keys(unknown, ref.key, ref.flag))
+            df = df.transform(flag_unknown_keys(unknown, ref.key, ref.flag))
         else:
-            df = df.transform(t.flag_known_keys(parent, ref.key, ref.parent_key, ref.flag))
+            df = df.transform(flag_known_keys(parent, ref.key, ref.parent_key, ref.flag))
     return df
 
 
@@ -87,8 +74,10 @@ def validate(ctx: StageContext) -> None:
         persisted: list[DataFrame] = []
         try:
             df = with_reference_flags(ctx, table, ctx.read(table), persisted)
-            flags = [ref.flag for ref in REFERENCES.get(table, ())]
-            verdicts[table] = checkpoint.gate_dataset(ctx, table, df, checkpoint.load(SUITES[table]), drop=flags)
+            refs = REFERENCES.get(table, ())
+            verdicts[table] = checkpoint.gate_dataset(
+                ctx, table, df, checkpoint.load(SUITES[table]), drop=[ref.flag for ref in refs],
+                references={ref: ctx.read(ref.parent, ctx.current_stage) for ref in refs})
         finally:
             for unknown in persisted:
                 unknown.unpersist()

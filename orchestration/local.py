@@ -195,31 +195,17 @@ class LocalRun:
         for key in dict.fromkeys((a.stage, a.source) for a in handlers.attempts):
             runs = [a for a in handlers.attempts if (a.stage, a.source) == key]
             stage, source = key
-            dataset = source or self._dataset(stage)
             rows.append({"stage": stage if source is None else f"{stage} {source}", "engine": runs[0].engine,
-                         "rowsOut": self._rows(execution.name, stage, "output", dataset),
-                         "rowsQuarantined": self._rows(execution.name, stage, "quarantine", dataset),
+                         **stage_counts(self.storage, execution.name, stage, only=source),
                          "seconds": round(sum(a.seconds for a in runs), 1), "attempts": len(runs),
                          "succeeded": runs[-1].succeeded})
         quality = {}
         for stage in (s for s in self.pipeline.all_stages() if s.gated):
             key = paths.StagePaths(execution.name, stage.name).verdict
             if self.storage.exists(key):
-                verdict = read_json(self.storage, key)
-                quality[stage.name] = {k: verdict.get(k) for k in (
-                    "passed", "correctable", "rows", "failedRows", "correctableRows", "reason")}
-                quality[stage.name]["correctedRows"] = sum(
-                    d.get("correctedRows") or 0 for d in verdict.get("datasets", {}).values())
+                quality[stage.name] = _quality_of(read_json(self.storage, key))
         return RunSummary(execution.name, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
                           quality, execution.error, execution.cause, self._reports(execution.name))
-
-    def _dataset(self, stage: str) -> str:
-        extraction = self.pipeline.extraction
-        return extraction.dataset if stage == extraction.name else self.pipeline.stage(stage).dataset
-
-    def _rows(self, execution_id: str, stage: str, kind: str, dataset: str) -> int | None:
-        key = paths.manifest_key(paths.StagePaths(execution_id, stage).dataset(kind, dataset))
-        return read_json(self.storage, key)["rows"] if self.storage.exists(key) else None
 
     def _reports(self, execution_id: str) -> dict[str, str]:
         base = paths.execution_prefix(execution_id)
@@ -274,6 +260,51 @@ class _fault_state:
         if self.made is not None:
             del os.environ["BATON_FAULTS_STATE"]
             self.made.cleanup()
+
+
+def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | None = None) -> dict[str, Any]:
+    """A stage's rows out and quarantined, summed over its committed datasets (``only``: that one) and listed.
+
+    ``{"rowsOut", "rowsQuarantined", "nullsRead", "datasets": {name: {"rowsOut", "rowsQuarantined",
+    "nullsRead"}}}`` from the manifests of datasets with ``_SUCCESS``; a sum is None when the stage
+    committed no dataset of that kind. ``nullsRead`` (``dataset.column``) keeps the columns where the
+    read turned values into null (the source's null token, or an empty field).
+    """
+    datasets: dict[str, dict[str, Any]] = {}
+    for kind, field_name in (("output", "rowsOut"), ("quarantine", "rowsQuarantined")):
+        prefix = f"{paths.StagePaths(execution_id, stage).prefix}/{kind}"
+        for key in storage.list_keys(prefix):
+            name, _, rest = key[len(prefix) + 1:].partition("/")
+            dataset_key = f"{prefix}/{name}"
+            if rest != paths.MANIFEST or (only and name != only) or not storage.exists(paths.success_key(dataset_key)):
+                continue
+            manifest = read_json(storage, key)
+            entry = datasets.setdefault(name, {})
+            entry[field_name] = manifest["rows"]
+            nulls = {c: n for c, n in ((manifest.get("read") or {}).get("nullsRead") or {}).items() if n}
+            if nulls:
+                entry["nullsRead"] = nulls
+
+    def total(field_name: str) -> int | None:
+        counted = [d[field_name] for d in datasets.values() if field_name in d]
+        return sum(counted) if counted else None
+
+    counts = {"rowsOut": total("rowsOut"), "rowsQuarantined": total("rowsQuarantined")}
+    nulls = {f"{d}.{c}": n for d, entry in sorted(datasets.items()) for c, n in entry.get("nullsRead", {}).items()}
+    if nulls:
+        counts["nullsRead"] = nulls
+    return counts | {"datasets": dict(sorted(datasets.items()))}
+
+
+def _quality_of(verdict: dict[str, Any]) -> dict[str, Any]:
+    """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
+    per_dataset = ("passed", "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
+                   "orphans")
+    datasets = {d: {k: v[k] for k in per_dataset if k in v} for d, v in verdict.get("datasets", {}).items()}
+    return {k: verdict.get(k) for k in ("passed", "correctable", "rows", "failedRows", "correctableRows", "reason")} | {
+        "correctedRows": sum(d.get("correctedRows") or 0 for d in datasets.values()),
+        "droppedRows": sum(d.get("droppedRows") or 0 for d in datasets.values()),
+        "datasets": datasets}
 
 
 def _iso(clock: Clock) -> str:

@@ -75,7 +75,6 @@ class Stage:
     correction: Stage | None = None
     timeout_seconds: int = 3600
     retry: RetryPolicy | None = None
-    dataset: str = "flights"  # the dataset the run summary counts
 
     def __post_init__(self) -> None:
         validate_name(self.name, "stage name")
@@ -97,7 +96,6 @@ class Extraction:
     default_format: str
     engine: str = "glue"
     timeout_seconds: int = 1800
-    dataset: str = "flights"
     retry: RetryPolicy | None = None
 
     @property

@@ -23,9 +23,8 @@ FLIGHTS = Pipeline(
               correction=Stage("Correct", Job("baton-flights-correct", "flights_correct"), previous="Validate",
                                gated=True)),
         Stage("Enrich", Job("baton-flights-enrich", "flights_enrich"), engine="emr", previous="Validate"),
-        Stage("Aggregate", Job("baton-flights-aggregate", "flights_aggregate"), previous="Enrich",
-              dataset="on_time_by_route"),
-        Stage("Load", Job("baton-flights-load", "flights_load"), previous="Aggregate", dataset="on_time_by_route"),
+        Stage("Aggregate", Job("baton-flights-aggregate", "flights_aggregate"), previous="Enrich"),
+        Stage("Load", Job("baton-flights-load", "flights_load"), previous="Aggregate"),
     ),
 )
 
@@ -37,17 +36,14 @@ TPCH = Pipeline(
         sources=tpch_ingest.TABLES,
         jobs_by_format={"csv": Job("baton-tpch-ingest-csv", "tpch_ingest")},
         default_format="csv",
-        dataset="lineitem",
     ),
     stages=(
-        Stage("Conform", Job("baton-tpch-conform", "tpch_conform"), previous="Ingest", dataset="lineitem"),
+        Stage("Conform", Job("baton-tpch-conform", "tpch_conform"), previous="Ingest"),
         Stage("Validate", Job("baton-tpch-validate", "tpch_validate"), engine="emr", previous="Conform",
-              gated=True, dataset="lineitem"),
-        Stage("Denormalize", Job("baton-tpch-denormalize", "tpch_denormalize"), engine="emr", previous="Validate",
-              dataset="sales"),
-        Stage("Aggregate", Job("baton-tpch-aggregate", "tpch_aggregate"), previous="Denormalize",
-              dataset="revenue_by_month"),
-        Stage("Load", Job("baton-tpch-load", "tpch_load"), previous="Aggregate", dataset="revenue_by_month"),
+              gated=True),
+        Stage("Denormalize", Job("baton-tpch-denormalize", "tpch_denormalize"), engine="emr", previous="Validate"),
+        Stage("Aggregate", Job("baton-tpch-aggregate", "tpch_aggregate"), previous="Denormalize"),
+        Stage("Load", Job("baton-tpch-load", "tpch_load"), previous="Aggregate"),
     ),
 )
 

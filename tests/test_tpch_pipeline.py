@@ -5,6 +5,8 @@ the Validate verdict must report every expectation of the suites; a second Valid
 quarantine them, with their parents' children, under the names of the expectations they failed.
 """
 
+import contextlib
+import io
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -33,12 +35,20 @@ DUCKDB_KEYS = {"revenue_by_month": "year(o_orderdate), month(o_orderdate)",
 
 
 @pytest.fixture(scope="module")
-def bucket(tmp_path_factory, spark):
+def run(tmp_path_factory, spark):
+    """The workflow bucket of one `baton run tpch --json`, and the summary it printed."""
     root = tmp_path_factory.mktemp("tpch")
-    code = cli.main(["--workflow-bucket", str(root), "run", "tpch", "--execution-id", EXECUTION, "--json",
-                     "--input", json.dumps({"initialData": {"scaleFactor": SCALE_FACTOR}})])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = cli.main(["--workflow-bucket", str(root), "run", "tpch", "--execution-id", EXECUTION, "--json",
+                         "--input", json.dumps({"initialData": {"scaleFactor": SCALE_FACTOR}})])
     assert code == 0
-    return root
+    return root, json.loads(printed.getvalue())
+
+
+@pytest.fixture(scope="module")
+def bucket(run):
+    return run[0]
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +96,18 @@ def test_the_run_succeeds_and_every_stage_commits(bucket, raw):
         for stage in ("Ingest", "Conform", "Validate"):
             assert stage_file(bucket, stage, "output", table, "_manifest.json")["rows"] == rows, (stage, table)
     assert stage_file(bucket, "Denormalize", "output", "sales", "_manifest.json")["rows"] == count(raw, "lineitem")
+
+
+def test_the_summary_counts_every_table_of_a_stage(run, raw):
+    summary = run[1]
+    stages = {s["stage"]: s for s in summary["stages"]}
+    assert set(stages["Validate"]["datasets"]) == set(TABLES)
+    assert stages["Validate"]["rowsOut"] == sum(count(raw, table) for table in TABLES)
+    assert stages["Validate"]["rowsQuarantined"] == 0
+    assert stages["Ingest orders"]["rowsOut"] == count(raw, "orders")
+    assert set(stages["Ingest orders"]["datasets"]) == {"orders"}
+    assert set(summary["quality"]["Validate"]["datasets"]) == set(TABLES)
+    assert summary["quality"]["Validate"]["droppedRows"] == 0
 
 
 @pytest.mark.parametrize("table", sorted(MARTS))
@@ -157,6 +179,11 @@ def test_validate_quarantines_seeded_defects_and_the_children_of_quarantined_par
     assert failed[("lineitem", "received_after_shipped")] == 1
     assert failed[("lineitem", "l_discount_range")] == 1
     assert verdict["datasets"]["orders"]["failedRows"] == 3
+    orphans = verdict["datasets"]["orders"]["orphans"]
+    assert orphans == [{"column": "o_custkey", "parent": "customer", "parentColumn": "c_custkey", "orphanRows": 1,
+                        "orphanKeys": 1, "sample": [{"key": 999_999, "rows": 1}]}]
+    lines = verdict["datasets"]["lineitem"]["orphans"][0]
+    assert (lines["orphanRows"], lines["orphanKeys"]) == (lines_of[1] + lines_of[2], 2)  # orders 1, 2 quarantined
     assert verdict["datasets"]["lineitem"]["failedRows"] == lines_of[1] + lines_of[2] + 2
     assert verdict["passed"] is True  # within the tolerance of 0.1% of orders and of lines
     quarantined = spark.read.parquet(

@@ -47,15 +47,6 @@ def test_conform_names_a_missing_column(spark):
     assert err.value.column == "c_acctbal"
 
 
-def test_flag_known_keys_keeps_every_row_once(spark):
-    orders = spark.createDataFrame([(1, 10), (2, 99), (3, None)], "o_orderkey BIGINT, o_custkey BIGINT")
-    customers = spark.createDataFrame([(10,), (10,), (11,), (None,)], "c_custkey BIGINT")  # a repeated key
-    flagged = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "o_custkey_in_customer"))
-    expected = spark.createDataFrame([(1, 10, True), (2, 99, False), (3, None, False)],
-                                     "o_orderkey BIGINT, o_custkey BIGINT, o_custkey_in_customer BOOLEAN")
-    assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
-
-
 def test_denormalize_joins_order_customer_and_nation_and_prunes_columns(spark):
     lines = frame(spark, LINES, [(1, 1, "AIR", Decimal("17"), Decimal("24710.35"), Decimal("0.04")),
                                  (1, 2, "MAIL", Decimal("36"), Decimal("56688.12"), Decimal("0.09")),
@@ -142,36 +133,3 @@ def test_exact_sum_fails_rather_than_wrap_past_a_long(spark, ansi):
             big.agg(t.exact_sum(F.col("v"), 4, 28)).collect()
     finally:
         spark.conf.set("spark.sql.ansi.enabled", before)
-
-
-def test_flags_from_the_unknown_keys_equal_the_broadcast_flags(spark):
-    orders = spark.createDataFrame([(1, 10), (2, 99), (3, None), (4, 99), (5, 11)],
-                                   "o_orderkey BIGINT, o_custkey BIGINT")
-    customers = spark.createDataFrame([(10,), (10,), (11,), (None,)], "c_custkey BIGINT")
-    unknown = orders.transform(t.unknown_keys(customers, "o_custkey", "c_custkey"))
-    assert sorted(row[0] for row in unknown.collect()) == [99]
-    flagged = orders.transform(t.flag_unknown_keys(unknown, "o_custkey", "known"))
-    broadcast = orders.transform(t.flag_known_keys(customers, "o_custkey", "c_custkey", "known"))
-    expected = spark.createDataFrame([(1, 10, True), (2, 99, False), (3, None, False), (4, 99, False), (5, 11, True)],
-                                     "o_orderkey BIGINT, o_custkey BIGINT, known BOOLEAN")
-    assert_df_equality(flagged, expected, ignore_row_order=True, ignore_nullable=True)
-    assert_df_equality(broadcast, expected, ignore_row_order=True, ignore_nullable=True)
-
-
-@pytest.mark.parametrize("with_unknown", [False, True])
-def test_a_query_without_the_flag_has_no_join(spark, with_unknown):
-    orders = spark.createDataFrame([(1, 10), (2, 99)], "o_orderkey BIGINT, o_custkey BIGINT")
-    customers = spark.createDataFrame([(10,)], "c_custkey BIGINT")
-    unknown = orders.transform(t.unknown_keys(customers, "o_custkey", "c_custkey")).cache() if with_unknown else None
-    flagged = orders.transform(t.flag_unknown_keys(unknown, "o_custkey", "known") if with_unknown
-                               else t.flag_known_keys(customers, "o_custkey", "c_custkey", "known"))
-
-    def plan(df):
-        return df._jdf.queryExecution().optimizedPlan().toString()
-
-    try:
-        assert "Join" in plan(flagged)
-        assert "Join" not in plan(flagged.drop("known"))
-    finally:
-        if unknown is not None:
-            unknown.unpersist()

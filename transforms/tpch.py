@@ -54,9 +54,6 @@ SHIP_MODE_KEYS = ("year", "l_shipmode")
 SALES_COLUMNS = ("l_orderkey", "l_linenumber", "o_orderdate", "year", "month", "n_name", "o_orderpriority",
                  "l_shipmode", "l_quantity", "l_extendedprice", "l_discount")
 
-_KNOWN_KEY = "_baton_known_key"
-_KNOWN = "_baton_known"
-
 
 class ConformError(ValueError):
     """A column is missing, or has a type that ``conform_table`` must not convert."""
@@ -94,60 +91,6 @@ def _conformed(name: str, found: DataType, declared: DataType) -> Column:
                            "a float cannot be made exact again; read it as a decimal", name)
     column = F.col(name) if found == declared else F.col(name).cast(declared)
     return (F.trim(column) if isinstance(declared, StringType) else column).alias(name)
-
-
-# --------------------------------------------------------------------------- referential integrity
-
-
-def flag_known_keys(parent: DataFrame, key: str, parent_key: str, flag: str) -> Transform:
-    """Add the boolean ``flag``: whether the row's ``key`` is one of ``parent[parent_key]``.
-
-    Never null (a null key is not known); every row is kept exactly once. The distinct parent keys
-    are broadcast, which suits small parents: the hash relation is built on the driver and read by
-    the executors, and with TPC-H SF10's 15 M order keys it ran a 2 GiB heap out of memory (large
-    parents take :func:`flag_unknown_keys`). Because the keys are distinct, Spark drops the join
-    from any query that does not read ``flag``.
-    """
-
-    def _apply(df: DataFrame) -> DataFrame:
-        keys = (parent.select(F.col(parent_key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull())
-                .distinct().withColumn(_KNOWN, F.lit(True)))
-        joined = df.join(F.broadcast(keys), df[key] == keys[_KNOWN_KEY], "left")
-        return joined.select(*[df[c] for c in df.columns], F.coalesce(keys[_KNOWN], F.lit(False)).alias(flag))
-
-    return _apply
-
-
-def flag_unknown_keys(unknown: DataFrame, key: str, flag: str) -> Transform:
-    """:func:`flag_known_keys` for large parents, from ``unknown``: the frame's keys without a parent.
-
-    ``unknown`` is :func:`unknown_keys`'s result, persisted by the caller; only those keys, normally
-    none, are joined (no broadcast of the parent). A null key is not known. The joined side is made
-    distinct, so Spark drops the join from any query that does not read ``flag``.
-    """
-
-    def _apply(df: DataFrame) -> DataFrame:
-        missing = unknown.select(F.col(_KNOWN_KEY)).distinct().withColumn(_KNOWN, F.lit(False))
-        joined = df.join(missing, df[key] == missing[_KNOWN_KEY], "left")
-        known = df[key].isNotNull() & F.coalesce(missing[_KNOWN], F.lit(True))
-        return joined.select(*[df[c] for c in df.columns], known.alias(flag))
-
-    return _apply
-
-
-def unknown_keys(parent: DataFrame, key: str, parent_key: str) -> Transform:
-    """The distinct non-null ``key`` values of a frame that are not ``parent[parent_key]`` values.
-
-    One column, ``_baton_known_key``; one shuffle of the distinct keys of each side (no broadcast),
-    for :func:`flag_unknown_keys`.
-    """
-
-    def _apply(df: DataFrame) -> DataFrame:
-        keys = df.select(F.col(key).alias(_KNOWN_KEY)).where(F.col(_KNOWN_KEY).isNotNull()).distinct()
-        parents = parent.select(F.col(parent_key).alias(_KNOWN_KEY))
-        return keys.join(parents, _KNOWN_KEY, "left_anti")
-
-    return _apply
 
 
 # --------------------------------------------------------------------------- denormalize
