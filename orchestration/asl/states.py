@@ -268,8 +268,8 @@ class MapState(_ResultState):
         processor_where = field(where, processor_key)
         processor = require_object(spec[processor_key], processor_where)
         _check_processor_config(processor, processor_where)
-        allowed = _BRANCH_FIELDS | {"ProcessorConfig"} if processor_key == "ItemProcessor" else _BRANCH_FIELDS
-        self.processor = compile_program(processor, processor_where, names, allowed)
+        # AWS accepts ProcessorConfig in the legacy Iterator too (INLINE only, as in ItemProcessor).
+        self.processor = compile_program(processor, processor_where, names, _BRANCH_FIELDS | {"ProcessorConfig"})
         get_integer(spec, "MaxConcurrency", where, 0)
 
     def produce(self, effective: Any, visit: Visit) -> Any:
