@@ -49,6 +49,20 @@ def types(execution) -> list[str]:
     return [event["type"] for event in execution.history]
 
 
+# --- 3. TimeoutSeconds: States.Timeout without a cause -----------------------------------------------------------
+# Recorded on AWS: taskTimedOutEventDetails has only the error; a Catch sees "Cause": "".
+
+
+def test_a_task_timeout_has_no_cause():
+    def slow(parameters, context):
+        context.clock.advance(5)
+
+    execution = run(catching(task(TimeoutSeconds=1), ["States.Timeout"]), handlers={LAMBDA: slow})
+    assert execution.output == {"Error": "States.Timeout", "Cause": ""}
+    timed_out = next(event for event in execution.history if event["type"] == "TaskTimedOut")
+    assert "cause" not in timed_out["taskTimedOutEventDetails"]
+
+
 # --- 5. States.MathAdd / States.MathRandom round non-integers half up ----------------------------------------------
 # Intrinsic functions: "If you specify a non-integer value for one or both the arguments, Step
 # Functions will round it off to the nearest integer" (Java's Math.round: halves go up).

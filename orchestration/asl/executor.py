@@ -80,7 +80,7 @@ class TaskContext:
     def heartbeat(self) -> None:
         """Report progress; raises ``TaskFailure("States.Timeout")`` once the task's deadline has passed."""
         if self.deadline is not None and self.clock.now() > self.deadline:
-            raise TaskFailure(TIMEOUT, f"Task '{self.state_name}' exceeded its TimeoutSeconds")
+            raise TaskFailure(TIMEOUT)
 
 
 @dataclass
@@ -328,11 +328,14 @@ class _Visit:
                               started, deadline, heartbeat)
         output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
         if deadline is not None and self.now() > deadline:
-            error, cause = TIMEOUT, f"Task '{self.name}' did not finish within its TimeoutSeconds ({timeout} s)"
+            error, cause = TIMEOUT, None  # AWS gives a timeout no cause ("Cause": "" in a Catch output)
         if error is None:
             self.emit("TaskSucceeded", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
             return json.loads(output)
-        self.emit("TaskTimedOut" if error == TIMEOUT else "TaskFailed", {**identity, "error": error, "cause": cause})
+        if error == TIMEOUT:
+            self.emit("TaskTimedOut", {**identity, "error": error, **({"cause": cause} if cause else {})})
+            raise StatesError(error, cause or None)
+        self.emit("TaskFailed", {**identity, "error": error, "cause": cause})
         raise StatesError(error, cause)
 
 
