@@ -103,14 +103,12 @@ def test_result_path_match_failure_in_a_task_can_be_caught():
 def test_parameters_with_context_object_fields():
     definition = pass_with({"name.$": "$$.Execution.Name", "id.$": "$$.Execution.Id", "state.$": "$$.State.Name",
                             "machine.$": "$$.StateMachine.Name", "input.$": "$$.Execution.Input.k",
-                            "entered.$": "$$.State.EnteredTime", "retries.$": "$$.State.RetryCount",
-                            "started.$": "$$.Execution.StartTime"})
+                            "entered.$": "$$.State.EnteredTime", "started.$": "$$.Execution.StartTime"})
     execution = load_definition(definition, name="pipeline").execute({"k": "v"}, name="run-7",
                                                                       clock=FakeClock(START))
     assert execution.output == {
         "name": "run-7", "id": "arn:aws:states:us-east-1:123456789012:execution:pipeline:run-7", "state": "S",
-        "machine": "pipeline", "input": "v", "entered": "2024-01-01T00:00:00Z", "retries": 0,
-        "started": "2024-01-01T00:00:00Z"}
+        "machine": "pipeline", "input": "v", "entered": "2024-01-01T00:00:00Z", "started": "2024-01-01T00:00:00Z"}
     assert execution.arn.endswith(":execution:pipeline:run-7")
 
 

@@ -63,6 +63,20 @@ def test_a_task_timeout_has_no_cause():
     assert "cause" not in timed_out["taskTimedOutEventDetails"]
 
 
+# --- 4. $$.State.RetryCount exists only in Task states -----------------------------------------------------------
+# Context object: "State": {"EnteredTime", "Name", "RetryCount"}, RetryCount for Task states.
+
+
+def test_retry_count_is_absent_outside_task_states():
+    execution = run(single({"Type": "Pass", "Parameters": {"state.$": "$$.State"}}))
+    assert execution.output == {"state": {"EnteredTime": "2024-01-01T00:00:00Z", "Name": "S"}}
+
+
+def test_retry_count_is_present_in_task_states():
+    execution = run(single(task(Parameters={"state.$": "$$.State"})), handlers={LAMBDA: lambda p, c: p})
+    assert execution.output["state"]["RetryCount"] == 0
+
+
 # --- 5. States.MathAdd / States.MathRandom round non-integers half up ----------------------------------------------
 # Intrinsic functions: "If you specify a non-integer value for one or both the arguments, Step
 # Functions will round it off to the nearest integer" (Java's Math.round: halves go up).

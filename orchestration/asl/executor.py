@@ -258,12 +258,13 @@ def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
 class _Visit:
     """One visit of a state: its events, its ``$$`` context object, its retries and task calls."""
 
-    __slots__ = ("_run", "_track", "name", "entered_time", "entered_id", "retry_count", "_context")
+    __slots__ = ("_run", "_track", "name", "_is_task", "entered_time", "entered_id", "retry_count", "_context")
 
     def __init__(self, run: _Run, track: _Track, state: State, data: Any):
         self._run = run
         self._track = track
         self.name = state.name
+        self._is_task = state.kind == "Task"
         self.entered_time = run.clock.now()
         self.retry_count = 0
         self._context: dict | None = None
@@ -276,11 +277,13 @@ class _Visit:
 
     @property
     def context(self) -> dict:
-        """The ``$$`` context object, built on first use."""
+        """The ``$$`` context object, built on first use; ``State.RetryCount`` exists in Task states only."""
         if self._context is None:
+            state = {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name}
+            if self._is_task:
+                state["RetryCount"] = self.retry_count
             self._context = {"Execution": self._run.execution_context, "StateMachine": self._run.machine_context,
-                             "State": {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name,
-                                       "RetryCount": self.retry_count}}
+                             "State": state}
         return self._context
 
     def new_uuid(self) -> str:
