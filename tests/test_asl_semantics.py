@@ -104,6 +104,30 @@ def test_format_renders_objects_and_arrays_java_style():
     assert execution.output == {"r": "{Arg1=1, Arg2=[], Arg3={s=t}} and [1, a, null]"}
 
 
+# --- 7. States.Runtime causes worded as AWS words them ---------------------------------------------------------
+
+
+def runtime_cause(wait: dict, data: dict) -> str:
+    execution = run(single({"Type": "Wait", **wait}), data)
+    assert execution.error == "States.Runtime"
+    prefix = "An error occurred while executing the state 'S' (entered at the event id #2). "
+    assert execution.cause.startswith(prefix)
+    return execution.cause.removeprefix(prefix)
+
+
+@pytest.mark.parametrize(("wait", "data", "cause"), [
+    ({"SecondsPath": "$.s"}, {"s": -1}, "The SecondsPath parameter references a negative value: $.s == -1"),
+    ({"SecondsPath": "$.s"}, {"s": "5"}, "The SecondsPath parameter cannot be parsed as a long value: $.s == 5"),
+    ({"SecondsPath": "$.s"}, {}, "The SecondsPath parameter does not reference an input value: $.s"),
+    ({"TimestampPath": "$.t"}, {"t": "tomorrow"},
+     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "
+     "$.t == tomorrow"),
+    ({"TimestampPath": "$.t"}, {}, "The TimestampPath parameter does not reference an input value: $.t"),
+])
+def test_wait_path_causes_are_aws_wording(wait, data, cause):
+    assert runtime_cause(wait, data) == cause
+
+
 # --- 8. what AWS accepts is accepted ---------------------------------------------------------------------------
 
 

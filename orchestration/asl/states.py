@@ -23,7 +23,7 @@ from orchestration.asl.clock import parse_timestamp
 from orchestration.asl.errors import NO_CHOICE_MATCHED, RUNTIME, DefinitionError, StatesError
 from orchestration.asl.history import dumps
 from orchestration.asl.intrinsics import EvalEnv
-from orchestration.asl.jsonpath import json_type
+from orchestration.asl.jsonpath import PathNotFound, json_type
 from orchestration.asl.payload import (
     Dynamic,
     result_path_field,
@@ -366,16 +366,22 @@ class WaitState(State):
             return self.value
         if self.mode == "Timestamp":
             return max(0.0, (self.value - visit.now()).total_seconds())
-        value = self.value.select(effective, visit)
+        try:
+            value = self.value.find(effective, visit)
+        except PathNotFound:
+            raise StatesError(RUNTIME, f"The {self.mode} parameter does not reference an input value: "
+                                       f"{self.value.text}") from None
+        assignment = f"{self.value.text} == {value if isinstance(value, str) else dumps(value)}"
         if self.mode == "SecondsPath":
-            if json_type(value) != "number" or value < 0 or (isinstance(value, float) and not value.is_integer()):
-                raise StatesError(RUNTIME, f"The SecondsPath '{self.value.text}' must select a non-negative "
-                                           f"integer, got {dumps(value)}")
+            if json_type(value) != "number" or (isinstance(value, float) and not value.is_integer()):
+                raise StatesError(RUNTIME, f"The SecondsPath parameter cannot be parsed as a long value: {assignment}")
+            if value < 0:
+                raise StatesError(RUNTIME, f"The SecondsPath parameter references a negative value: {assignment}")
             return value
         moment = parse_timestamp(value)
         if moment is None:
-            raise StatesError(RUNTIME, f"The TimestampPath '{self.value.text}' must select an RFC 3339 "
-                                       f"timestamp, got {dumps(value)}")
+            raise StatesError(RUNTIME, "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                                       f"offset date-time format string: {assignment}")
         return max(0.0, (moment - visit.now()).total_seconds())
 
 
