@@ -49,6 +49,74 @@ def types(execution) -> list[str]:
     return [event["type"] for event in execution.history]
 
 
+# --- 1. the 256 KiB payload quota ----------------------------------------------------------------------------
+# Service quotas: "Maximum input or output size for a task, state, or execution: 256 KiB of data as a
+# UTF-8 encoded string". Handling errors, States.DataLimitExceeded: reported when the output of a
+# connector, the output of a state, or the input of a state after Parameters is larger than the quota;
+# "States.ALL ... can't catch the States.DataLimitExceeded terminal error".
+
+
+def test_the_quota_is_262144_bytes_of_utf8():
+    assert MAX_PAYLOAD_BYTES == 262_144
+
+
+def test_a_state_output_over_the_quota_fails_the_execution_without_exiting_the_state():
+    # Recorded on AWS: a Pass state with a 257 KiB Result -> PassStateEntered, then ExecutionFailed.
+    execution = run(single({"Type": "Pass", "Result": {"Arg1": TOO_BIG}}))
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
+    assert execution.cause == DATA_LIMIT_CAUSE.format("S")
+    assert types(execution) == ["ExecutionStarted", "PassStateEntered", "ExecutionFailed"]
+
+
+def test_the_quota_counts_utf8_bytes_not_characters():
+    two_byte_chars = "é" * (MAX_PAYLOAD_BYTES // 2)  # half as many characters as the quota, twice the bytes
+    assert run(single({"Type": "Pass", "Result": two_byte_chars})).error == "States.DataLimitExceeded"
+    just_fits = "x" * (MAX_PAYLOAD_BYTES - 2)  # with its two quotes, exactly the quota
+    assert run(single({"Type": "Pass", "Result": just_fits})).status == "SUCCEEDED"
+
+
+def test_a_state_output_over_the_quota_is_not_caught_by_states_all_in_a_parallel():
+    branch = {"StartAt": "Big", "States": {"Big": {"Type": "Pass", "Result": TOO_BIG, "End": True}}}
+    execution = run(catching({"Type": "Parallel", "Branches": [branch]}, ["States.ALL"]))
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_a_state_output_over_the_quota_is_caught_when_named():
+    branch = {"StartAt": "Big", "States": {"Big": {"Type": "Pass", "Result": TOO_BIG, "End": True}}}
+    execution = run(catching({"Type": "Parallel", "Branches": [branch]}, ["States.DataLimitExceeded"]))
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"Error": "States.DataLimitExceeded", "Cause": DATA_LIMIT_CAUSE.format("Big")}
+
+
+@pytest.mark.parametrize("errors", [["States.DataLimitExceeded"], ["States.ALL"]])
+def test_a_task_result_over_the_quota_fails_the_task(errors):
+    # Recorded on AWS (lambda:invoke returning a large string): TaskFailed with States.DataLimitExceeded,
+    # the cause naming the integration's resource type, and the task's Catch ran, States.ALL included.
+    execution = run(catching(task(), errors), handlers={LAMBDA: lambda parameters, context: TOO_BIG})
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"Error": "States.DataLimitExceeded", "Cause": DATA_LIMIT_CAUSE.format("lambda")}
+    failed = next(event for event in execution.history if event["type"] == "TaskFailed")
+    assert failed["taskFailedEventDetails"]["error"] == "States.DataLimitExceeded"
+
+
+def test_a_task_result_of_a_function_arn_names_the_arn():
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:big"
+    execution = run(single(task(arn)), handlers={arn: lambda parameters, context: TOO_BIG})
+    assert execution.cause == DATA_LIMIT_CAUSE.format(arn)
+
+
+def test_a_task_input_over_the_quota_after_parameters_fails_the_state():
+    called = []
+    definition = single(task(Parameters={"a.$": "$.s", "b.$": "$.s"}))
+    execution = run(definition, {"s": "x" * (MAX_PAYLOAD_BYTES // 2)}, handlers={LAMBDA: called.append})
+    assert (execution.error, called) == ("States.DataLimitExceeded", [])
+
+
+def test_an_execution_input_over_the_quota_is_refused():
+    with pytest.raises(ValueError, match="262144 bytes"):
+        run(single({"Type": "Pass"}), {"s": TOO_BIG})
+
+
 # --- 3. TimeoutSeconds: States.Timeout without a cause -----------------------------------------------------------
 # Recorded on AWS: taskTimedOutEventDetails has only the error; a Catch sees "Cause": "".
 

@@ -20,6 +20,12 @@ handlers can read ``context.deadline`` and call ``context.heartbeat()`` to stop 
 ``TimeoutSeconds`` is checked when each state is entered and caps Wait and Retry sleeps (TIMED_OUT).
 Raising :class:`AbortExecution` (from a handler, ``on_event`` or the clock) or a KeyboardInterrupt
 ends the execution ABORTED.
+
+Payloads are held to Step Functions' quota of 256 KiB of UTF-8 JSON (``States.DataLimitExceeded``):
+an execution input over it is refused (``ValueError``, as StartExecution refuses it); a task result
+over it fails the task (TaskFailed); a state's input after Parameters or its output over it fails the
+state with an error that only a Retrier or Catcher naming ``States.DataLimitExceeded`` matches. Each
+payload is measured on the JSON text the history records anyway, so the check costs no serialization.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 
 from orchestration.asl.clock import Clock, RealClock, format_timestamp
 from orchestration.asl.errors import (
+    DATA_LIMIT_EXCEEDED,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
@@ -42,8 +49,10 @@ from orchestration.asl.errors import (
     DefinitionError,
     StatesError,
     TaskFailure,
+    data_limit_exceeded,
 )
 from orchestration.asl.history import EventCallback, History, dumps
+from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
 from orchestration.asl.states import Program, State, compile_program
 from orchestration.asl.validation import check_query_language, get_integer, require_object
 
@@ -165,6 +174,9 @@ class _Run:
             self.input_json = dumps({} if input is None else input)
         except (TypeError, ValueError) as error:
             raise ValueError(f"the execution input is not JSON: {error}") from None
+        if exceeds_quota(self.input_json):
+            raise ValueError(f"the execution input is {len(self.input_json.encode('utf-8'))} bytes of JSON; Step "
+                             f"Functions accepts at most {MAX_PAYLOAD_BYTES} bytes (256 KiB)")
         self.input = json.loads(self.input_json)
         self.clock = clock
         self.rng = rng
@@ -250,7 +262,10 @@ def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
             name, data = state.run(data, visit)
         except StatesError as error:
             raise error.locate(state.name, visit.entered_id) from None
-        visit.emit(state.exited_event, {"name": state.name, "output": dumps(data), "outputDetails": _NOT_TRUNCATED})
+        output = dumps(data)  # serialized once: measured against the quota, then recorded
+        if exceeds_quota(output):
+            raise data_limit_exceeded(state.name)
+        visit.emit(state.exited_event, {"name": state.name, "output": output, "outputDetails": _NOT_TRUNCATED})
         if name is None:
             return data
 
@@ -268,7 +283,10 @@ class _Visit:
         self.entered_time = run.clock.now()
         self.retry_count = 0
         self._context: dict | None = None
-        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": dumps(data),
+        input_json = dumps(data)
+        if exceeds_quota(input_json):  # only a branch's or iteration's input is new here: outputs are measured
+            raise _input_over_quota(state.name)
+        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": input_json,
                                                           "inputDetails": _NOT_TRUNCATED})
 
     @property
@@ -318,6 +336,8 @@ class _Visit:
             raise StatesError(RUNTIME, f"No task handler is registered for the resource '{resource}'")
         identity = dict(zip(("resourceType", "resource"), _split_resource(resource), strict=True))
         parameters_json = dumps(parameters)
+        if exceeds_quota(parameters_json):
+            raise _input_over_quota(self.name)
         scheduled = {**identity, "region": self._run.region, "parameters": parameters_json}
         if timeout is not None:
             scheduled["timeoutInSeconds"] = timeout
@@ -330,6 +350,11 @@ class _Visit:
         context = TaskContext(self.name, resource, self._run.name, self._run.arn, self.retry_count, self._run.clock,
                               started, deadline, heartbeat)
         output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
+        if output is not None and exceeds_quota(output):
+            # a task failure (TaskFailed, caught by States.ALL), named by its integration or function ARN
+            service = _SERVICE_ARN.fullmatch(resource)
+            limit = data_limit_exceeded(service.group(1) if service else resource)
+            output, error, cause = None, limit.error, limit.cause
         if deadline is not None and self.now() > deadline:
             error, cause = TIMEOUT, None  # AWS gives a timeout no cause ("Cause": "" in a Catch output)
         if error is None:
@@ -340,6 +365,12 @@ class _Visit:
             raise StatesError(error, cause or None)
         self.emit("TaskFailed", {**identity, "error": error, "cause": cause})
         raise StatesError(error, cause)
+
+
+def _input_over_quota(state_name: str) -> StatesError:
+    """A state's input after Parameters over the quota (AWS's wording for this case was not found)."""
+    return StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{state_name}' received an input with a size exceeding "
+                                            "the maximum number of bytes service limit.", wildcard=False)
 
 
 def _call_handler(handler: Handler, parameters: Any, context: TaskContext) -> tuple[str | None, str | None, str]:
