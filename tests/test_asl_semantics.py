@@ -7,11 +7,19 @@ recorded against AWS where the guide does not give the exact text.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from orchestration.asl import DefinitionError, FakeClock, load_definition
+from orchestration.asl import (
+    DefinitionError,
+    FakeClock,
+    InvalidToken,
+    RealClock,
+    TaskTimedOut,
+    load_definition,
+)
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
@@ -115,6 +123,116 @@ def test_a_task_input_over_the_quota_after_parameters_fails_the_state():
 def test_an_execution_input_over_the_quota_is_refused():
     with pytest.raises(ValueError, match="262144 bytes"):
         run(single({"Type": "Pass"}), {"s": TOO_BIG})
+
+
+# --- 2. the callback pattern: .waitForTaskToken ---------------------------------------------------------------
+# "Wait for a Callback with Task Token": the Task passes $$.Task.Token to the integration and pauses
+# until SendTaskSuccess or SendTaskFailure is called with it; SendTaskHeartbeat resets the heartbeat
+# clock; a missed heartbeat fails the task with States.HeartbeatTimeout, the TimeoutSeconds with
+# States.Timeout, and the history shows TaskTimedOut.
+
+
+def callback_machine(**fields) -> dict:
+    return single(task(SQS_CALLBACK, Parameters={"MessageBody": {"token.$": "$$.Task.Token"}}, **fields))
+
+
+def test_a_callback_task_passes_its_token_and_ends_with_send_task_success():
+    clock = FakeClock(START)
+
+    def send_message(parameters, context):
+        token = parameters["MessageBody"]["token"]
+        assert token == context.task_token
+        clock.call_later(30, lambda: context.execution.send_task_success(token, {"approved": True}))
+        return {"MessageId": "m-1"}
+
+    execution = run(callback_machine(), handlers={SQS_CALLBACK: send_message}, clock=clock,
+                    uuid_factory=iter(["tok-1"]).__next__)
+    assert (execution.status, execution.output) == ("SUCCEEDED", {"approved": True})
+    assert types(execution)[2:6] == ["TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    assert execution.stop_date == datetime(2024, 1, 1, 0, 0, 30, tzinfo=UTC)
+
+
+def test_a_callback_can_be_completed_by_another_thread_on_the_real_clock():
+    def handler(parameters, context):
+        worker = threading.Timer(0.02, context.execution.send_task_success, (context.task_token, "from a thread"))
+        worker.start()
+        return "pending"
+
+    execution = run(callback_machine(TimeoutSeconds=30), handlers={SQS_CALLBACK: handler}, clock=RealClock())
+    assert (execution.status, execution.output) == ("SUCCEEDED", "from a thread")
+    submitted = next(event for event in execution.history if event["type"] == "TaskSubmitted")
+    assert submitted["taskSubmittedEventDetails"]["output"] == '"pending"'
+
+
+def test_a_callback_can_be_completed_inside_the_handler():
+    def handler(parameters, context):
+        context.execution.send_task_success(context.task_token, "now")
+
+    assert run(callback_machine(), handlers={SQS_CALLBACK: handler}).output == "now"
+
+
+def test_send_task_failure_fails_the_task_with_its_error_and_cause():
+    def handler(parameters, context):
+        context.execution.send_task_failure(context.task_token, "Rejected", "the reviewer said no")
+
+    execution = run(callback_machine(), handlers={SQS_CALLBACK: handler})
+    assert (execution.error, execution.cause) == ("Rejected", "the reviewer said no")
+
+
+def test_a_missed_heartbeat_is_states_heartbeat_timeout():
+    clock = FakeClock(START)
+
+    def handler(parameters, context):
+        token = context.task_token
+        clock.call_later(8, lambda: context.execution.send_task_heartbeat(token))
+        clock.call_later(15, lambda: context.execution.send_task_success(token, "late"))
+
+    execution = run(callback_machine(HeartbeatSeconds=5, TimeoutSeconds=100), handlers={SQS_CALLBACK: handler},
+                    clock=clock)
+    assert (execution.error, execution.cause) == ("States.HeartbeatTimeout", None)
+    assert execution.history[-2]["type"] == "TaskTimedOut"
+    assert execution.stop_date == datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)
+
+
+def test_heartbeats_keep_a_callback_task_alive_until_success():
+    clock = FakeClock(START)
+
+    def handler(parameters, context):
+        token = context.task_token
+        for second in (4, 8, 12):
+            clock.call_later(second, lambda: context.execution.send_task_heartbeat(token))
+        clock.call_later(15, lambda: context.execution.send_task_success(token, "done"))
+
+    execution = run(callback_machine(HeartbeatSeconds=5), handlers={SQS_CALLBACK: handler}, clock=clock)
+    assert execution.output == "done"
+
+
+def test_a_callback_task_times_out_and_states_timeout_catches_a_heartbeat_timeout():
+    execution = run(callback_machine(TimeoutSeconds=60), handlers={SQS_CALLBACK: lambda p, c: None})
+    assert execution.error == "States.Timeout"
+    assert execution.stop_date == datetime(2024, 1, 1, 0, 1, tzinfo=UTC)
+    machine = catching(task(SQS_CALLBACK, Parameters={"t.$": "$$.Task.Token"}, HeartbeatSeconds=5),
+                       ["States.Timeout"])
+    assert run(machine, handlers={SQS_CALLBACK: lambda p, c: None}).output["Error"] == "States.HeartbeatTimeout"
+
+
+def test_a_closed_or_unknown_token_is_refused():
+    kept = {}
+
+    def handler(parameters, context):
+        kept["execution"], kept["token"] = context.execution, context.task_token
+        context.execution.send_task_success(context.task_token, 1)
+
+    run(callback_machine(), handlers={SQS_CALLBACK: handler})
+    with pytest.raises(TaskTimedOut):
+        kept["execution"].send_task_success(kept["token"], 2)
+    with pytest.raises(InvalidToken):
+        kept["execution"].send_task_heartbeat("no-such-token")
+
+
+def test_the_task_token_is_only_in_the_context_of_callback_tasks():
+    execution = run(single(task(Parameters={"t.$": "$$.Task.Token"})), handlers={LAMBDA: lambda p, c: p})
+    assert execution.error == "States.Runtime"
 
 
 # --- 3. TimeoutSeconds: States.Timeout without a cause -----------------------------------------------------------

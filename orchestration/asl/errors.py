@@ -48,6 +48,14 @@ class TaskFailure(Exception):
         super().__init__(f"{error}: {cause}" if cause else error)
 
 
+class InvalidToken(ValueError):
+    """``send_task_*`` with a token this execution never issued (AWS: ``InvalidToken``)."""
+
+
+class TaskTimedOut(ValueError):
+    """``send_task_*`` with the token of a task that has already ended (AWS: ``TaskTimedOut``)."""
+
+
 class AbortExecution(Exception):
     """Raised by a handler, the event callback or a clock to stop the execution with status ABORTED."""
 

@@ -58,6 +58,8 @@ class Visit(EvalEnv, Protocol):
 
     def retried(self) -> None: ...
 
+    def issue_task_token(self) -> None: ...
+
     def sleep(self, seconds: float) -> None: ...
 
     def now(self) -> datetime: ...
@@ -223,12 +225,15 @@ class TaskState(_ResultState):
         if not self.resource.startswith("arn:"):
             raise DefinitionError(field(where, "Resource"), f"must be an ARN, got {self.resource!r}")
         self.parameters = template_field(spec, "Parameters", where)
+        self.waits_for_token = self.resource.endswith(".waitForTaskToken")
         self.timeout = get_integer(spec, "TimeoutSeconds", where, 1)
         self.heartbeat = get_integer(spec, "HeartbeatSeconds", where, 1)
         if self.heartbeat is not None and self.timeout is not None and self.heartbeat >= self.timeout:
             raise DefinitionError(field(where, "HeartbeatSeconds"), "must be smaller than TimeoutSeconds")
 
     def produce(self, effective: Any, visit: Visit) -> Any:
+        if self.waits_for_token:
+            visit.issue_task_token()  # before Parameters, which pass $$.Task.Token on; a new one per attempt
         parameters = effective if self.parameters is None else self.parameters.evaluate(effective, visit)
         return visit.invoke(self.resource, parameters, self.timeout, self.heartbeat)
 
