@@ -572,3 +572,33 @@ def test_statelint_and_baton_both_reject_broken_machines(tmp_path, change, state
     assert statelint_says in result.stdout
     with pytest.raises(ValueError, match=statelint_says):
         load_definition(definition)
+
+
+def test_math_add_rounds_non_integers_half_up(moto_sfn):
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True, "Parameters": {
+        "up.$": "States.MathAdd($.a, $.b)", "negative.$": "States.MathAdd($.c, 0)"}}}}
+    baton, moto_outcome = both(moto_sfn, "dev-math-add-round", definition, {"a": 1.49, "b": 1.5, "c": -1.5})
+    # AWS docs: a non-integer argument is rounded to the nearest integer (Java's Math.round, halves up).
+    # Paths, not literals: moto's parser fails on a float literal argument.
+    assert baton.output == moto_outcome.output == {"up": 3, "negative": -1}
+
+
+def test_format_renders_arrays_java_style(moto_sfn):
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True,
+                                                   "Parameters": {"x.$": "States.Format('{}', $.a)"}}}}
+    baton, moto_outcome = both(moto_sfn, "dev-format-array", definition, {"a": [1, "b", {"c": []}]})
+    assert baton.output == moto_outcome.output == {"x": "[1, b, {c=[]}]"}
+
+
+def test_the_state_context_of_a_pass_state_has_no_retry_count(moto_sfn):
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True, "Parameters": {"s.$": "$$.State"}}}}
+    baton, moto_outcome = both(moto_sfn, "dev-state-context", definition, {})
+    assert sorted(baton.output["s"]) == sorted(moto_outcome.output["s"]) == ["EnteredTime", "Name"]
+
+
+def test_a_negative_seconds_path_has_the_aws_cause(moto_sfn):
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}}
+    baton, moto_outcome = both(moto_sfn, "dev-wait-negative", definition, {"s": -1})
+    assert (baton.error, baton.cause) == (moto_outcome.error, moto_outcome.cause) == (
+        "States.Runtime", "An error occurred while executing the state 'W' (entered at the event id #2). "
+                          "The SecondsPath parameter references a negative value: $.s == -1")
