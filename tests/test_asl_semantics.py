@@ -308,7 +308,8 @@ def runtime_cause(wait: dict, data: dict) -> str:
     ({"TimestampPath": "$.t"}, {"t": "tomorrow"},
      "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "
      "$.t == tomorrow"),
-    ({"TimestampPath": "$.t"}, {}, "The TimestampPath parameter does not reference an input value: $.t"),
+    ({"TimestampPath": "$.t"}, {"u": 1},
+     "The JSONPath '$.t' specified for the field 'TimestampPath' could not be found in the input '{\"u\":1}'"),
 ])
 def test_wait_path_causes_are_aws_wording(wait, data, cause):
     assert runtime_cause(wait, data) == cause

@@ -602,3 +602,13 @@ def test_a_negative_seconds_path_has_the_aws_cause(moto_sfn):
     assert (baton.error, baton.cause) == (moto_outcome.error, moto_outcome.cause) == (
         "States.Runtime", "An error occurred while executing the state 'W' (entered at the event id #2). "
                           "The SecondsPath parameter references a negative value: $.s == -1")
+
+
+@pytest.mark.parametrize(("name", "wait", "data"), [
+    ("seconds-missing", {"SecondsPath": "$.s"}, {}), ("seconds-float", {"SecondsPath": "$.s"}, {"s": 1.5}),
+    ("timestamp-missing", {"TimestampPath": "$.t"}, {}),  # moto writes the input with spaces, AWS compact
+    ("timestamp-invalid", {"TimestampPath": "$.t"}, {"t": "tomorrow"})])
+def test_wait_path_failures_have_the_same_causes(moto_sfn, name, wait, data):
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", **wait, "End": True}}}
+    baton, moto_outcome = both(moto_sfn, f"dev-wait-{name}", definition, data)
+    assert (baton.error, baton.cause) == (moto_outcome.error, moto_outcome.cause)

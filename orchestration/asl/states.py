@@ -374,8 +374,13 @@ class WaitState(State):
         try:
             value = self.value.find(effective, visit)
         except PathNotFound:
-            raise StatesError(RUNTIME, f"The {self.mode} parameter does not reference an input value: "
-                                       f"{self.value.text}") from None
+            # worded differently for the two fields, as moto's parser (from LocalStack's AWS-recorded tests) has it
+            if self.mode == "SecondsPath":
+                cause = f"The SecondsPath parameter does not reference an input value: {self.value.text}"
+            else:
+                cause = (f"The JSONPath '{self.value.text}' specified for the field 'TimestampPath' could not be "
+                         f"found in the input '{dumps(effective)}'")
+            raise StatesError(RUNTIME, cause) from None
         assignment = f"{self.value.text} == {value if isinstance(value, str) else dumps(value)}"
         if self.mode == "SecondsPath":
             if json_type(value) != "number" or (isinstance(value, float) and not value.is_integer()):
