@@ -4,8 +4,15 @@ The same definition runs on AWS Step Functions and here; see :mod:`orchestration
 """
 
 from orchestration.asl.clock import Clock, FakeClock, RealClock
-from orchestration.asl.errors import AbortExecution, DefinitionError, TaskFailure
-from orchestration.asl.executor import Execution, Handler, StateMachine, TaskContext, load_definition
+from orchestration.asl.errors import AbortExecution, DefinitionError, InvalidToken, TaskFailure, TaskTimedOut
+from orchestration.asl.executor import (
+    Execution,
+    Handler,
+    StateMachine,
+    TaskCallbacks,
+    TaskContext,
+    load_definition,
+)
 
 __all__ = [
     "AbortExecution",
@@ -14,9 +21,12 @@ __all__ = [
     "Execution",
     "FakeClock",
     "Handler",
+    "InvalidToken",
     "RealClock",
     "StateMachine",
+    "TaskCallbacks",
     "TaskContext",
     "TaskFailure",
+    "TaskTimedOut",
     "load_definition",
 ]

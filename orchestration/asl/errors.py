@@ -3,8 +3,13 @@
 Error-name matching follows the AWS Step Functions documentation ("Error handling in Step Functions"):
 
 * ``States.ALL`` matches every error name except the terminal ``States.Runtime``
-  ("A retry or catch on States.ALL won't catch States.Runtime errors").
-* ``States.TaskFailed`` matches every error name except ``States.Timeout`` (and ``States.Runtime``).
+  ("A retry or catch on States.ALL won't catch States.Runtime errors") and a state's input or output
+  over the payload quota (``States.DataLimitExceeded``, "a terminal error that can't be caught by the
+  States.ALL error type"; only a Retrier or Catcher naming it matches). A *task result* over the quota
+  is a failure of the task, which AWS reports as TaskFailed and States.ALL catches (recorded on AWS).
+* ``States.TaskFailed`` matches every error name except the timeouts (and the two above).
+* ``States.Timeout`` also matches ``States.HeartbeatTimeout`` (it did before AWS named heartbeat
+  timeouts apart, and still does).
 * ``States.Runtime`` is never retried and never caught, not even when named explicitly: it always
   fails the execution, also from inside a Parallel branch or a Map iteration.
 """
@@ -15,6 +20,8 @@ ALL = "States.ALL"
 RUNTIME = "States.Runtime"
 TASK_FAILED = "States.TaskFailed"
 TIMEOUT = "States.Timeout"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
@@ -41,6 +48,14 @@ class TaskFailure(Exception):
         super().__init__(f"{error}: {cause}" if cause else error)
 
 
+class InvalidToken(ValueError):
+    """``send_task_*`` with a token this execution never issued (AWS: ``InvalidToken``)."""
+
+
+class TaskTimedOut(ValueError):
+    """``send_task_*`` with the token of a task that has already ended (AWS: ``TaskTimedOut``)."""
+
+
 class AbortExecution(Exception):
     """Raised by a handler, the event callback or a clock to stop the execution with status ABORTED."""
 
@@ -51,9 +66,10 @@ class StatesError(Exception):
     ``error`` may be None (a Fail state without Error); ``cause`` may be None.
     """
 
-    def __init__(self, error: str | None, cause: str | None = None):
+    def __init__(self, error: str | None, cause: str | None = None, *, wildcard: bool = True):
         self.error = error
         self.cause = cause
+        self.wildcard = wildcard
         self.located = False
         super().__init__(f"{error}: {cause}")
 
@@ -61,6 +77,16 @@ class StatesError(Exception):
     def terminal(self) -> bool:
         """True for errors that no Retry or Catch may handle."""
         return self.error == RUNTIME
+
+    def matches(self, names: tuple[str, ...]) -> bool:
+        """Whether a Retrier's or Catcher's ``ErrorEquals`` matches this error."""
+        if self.terminal:
+            return False
+        if self.error in names or (self.error == HEARTBEAT_TIMEOUT and TIMEOUT in names):
+            return True
+        if not self.wildcard:
+            return False
+        return ALL in names or (TASK_FAILED in names and self.error not in (TIMEOUT, HEARTBEAT_TIMEOUT))
 
     def locate(self, state_name: str, entered_event_id: int) -> StatesError:
         """Prefix a States.Runtime cause with the failing state, as Step Functions reports it (once)."""
@@ -75,8 +101,8 @@ class StatesError(Exception):
         return {"Error": self.error or "", "Cause": self.cause or ""}
 
 
-def error_matches(names: tuple[str, ...], error: str | None) -> bool:
-    """Whether a Retrier's or Catcher's ``ErrorEquals`` matches ``error``."""
-    if error == RUNTIME:
-        return False
-    return any(name in (error, ALL) or (name == TASK_FAILED and error != TIMEOUT) for name in names)
+
+def data_limit_exceeded(name: str) -> StatesError:
+    """A state's output (or a task's result, named by its resource) over the payload quota, worded as AWS does."""
+    return StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{name}' returned a result with a size exceeding the "
+                                            "maximum number of bytes service limit.", wildcard=False)

@@ -14,12 +14,28 @@ A handler is ``handler(parameters, context: TaskContext) -> result``. It fails i
 exactly; a key ending in ``*`` matches every ARN with that prefix (``arn:aws:states:::aws-sdk:s3:*``),
 the longest such prefix winning. A Task without a handler fails the execution (``States.Runtime``).
 
-``TimeoutSeconds`` of a Task is checked on the clock when its handler returns (``States.Timeout``);
-handlers can read ``context.deadline`` and call ``context.heartbeat()`` to stop early.
-``HeartbeatSeconds`` is validated and passed to handlers but not enforced. The machine's top-level
-``TimeoutSeconds`` is checked when each state is entered and caps Wait and Retry sleeps (TIMED_OUT).
+``TimeoutSeconds`` of a Task is checked on the clock when its handler returns (``States.Timeout``,
+no cause, as on AWS); handlers can read ``context.deadline`` and call ``context.heartbeat()`` to
+stop early. The machine's top-level ``TimeoutSeconds`` is checked when each state is entered and
+caps Wait and Retry sleeps and callback waits (TIMED_OUT).
 Raising :class:`AbortExecution` (from a handler, ``on_event`` or the clock) or a KeyboardInterrupt
 ends the execution ABORTED.
+
+Callback tasks (a ``Resource`` ending in ``.waitForTaskToken``) get a fresh token per attempt, in
+``$$.Task.Token`` and ``context.task_token``. Their handler hands it to whoever will answer and
+returns (its result is recorded in TaskSubmitted, like an SQS MessageId, e.g. ``"pending"``); the
+task then waits on the clock until ``context.execution.send_task_success(token, output)`` or
+``send_task_failure(token, error, cause)`` is called, during the handler, from a
+:meth:`FakeClock.call_later` timer or from another thread (with :class:`RealClock`).
+``send_task_heartbeat(token)`` restarts ``HeartbeatSeconds``, enforced here
+(``States.HeartbeatTimeout``, which ``States.Timeout`` in ErrorEquals also matches); a token that
+was never issued raises :class:`InvalidToken`, one whose task has ended :class:`TaskTimedOut`.
+
+Payloads are held to Step Functions' quota of 256 KiB of UTF-8 JSON (``States.DataLimitExceeded``):
+an execution input over it is refused (``ValueError``, as StartExecution refuses it); a task result
+over it fails the task (TaskFailed); a state's input after Parameters or its output over it fails the
+state with an error that only a Retrier or Catcher naming ``States.DataLimitExceeded`` matches. Each
+payload is measured on the JSON text the history records anyway, so the check costs no serialization.
 """
 
 from __future__ import annotations
@@ -27,23 +43,30 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from orchestration.asl.clock import Clock, RealClock, format_timestamp
 from orchestration.asl.errors import (
+    DATA_LIMIT_EXCEEDED,
+    HEARTBEAT_TIMEOUT,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
     AbortExecution,
     DefinitionError,
+    InvalidToken,
     StatesError,
     TaskFailure,
+    TaskTimedOut,
+    data_limit_exceeded,
 )
 from orchestration.asl.history import EventCallback, History, dumps
+from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
 from orchestration.asl.states import Program, State, compile_program
 from orchestration.asl.validation import check_query_language, get_integer, require_object
 
@@ -55,6 +78,18 @@ _TOP_FIELDS = frozenset({"StartAt", "States", "Comment", "Version", "TimeoutSeco
 _SERVICE_ARN = re.compile(r"arn:[^:]+:states:::(.+):([^:]+)")
 _EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 _NOT_TRUNCATED = {"truncated": False}
+_DEFAULT_TASK_TIMEOUT = 99_999_999  # seconds: a Task's TimeoutSeconds when it gives none
+_Outcome = tuple[str | None, str | None, str | None]  # (output JSON, None, _) or (None, error, cause)
+
+
+class TaskCallbacks(Protocol):
+    """What a running execution offers the workers of its callback tasks (the SendTask* API)."""
+
+    def send_task_success(self, token: str, output: Any) -> None: ...
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None: ...
+
+    def send_task_heartbeat(self, token: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +105,8 @@ class TaskContext:
     started_at: datetime
     deadline: datetime | None
     heartbeat_seconds: int | None
+    task_token: str | None = None  # ``$$.Task.Token`` of a ``.waitForTaskToken`` task
+    execution: TaskCallbacks | None = None
 
     def remaining_seconds(self) -> float | None:
         """Seconds left before ``TimeoutSeconds`` expires (None without a timeout)."""
@@ -80,7 +117,7 @@ class TaskContext:
     def heartbeat(self) -> None:
         """Report progress; raises ``TaskFailure("States.Timeout")`` once the task's deadline has passed."""
         if self.deadline is not None and self.clock.now() > self.deadline:
-            raise TaskFailure(TIMEOUT, f"Task '{self.state_name}' exceeded its TimeoutSeconds")
+            raise TaskFailure(TIMEOUT)
 
 
 @dataclass
@@ -165,6 +202,9 @@ class _Run:
             self.input_json = dumps({} if input is None else input)
         except (TypeError, ValueError) as error:
             raise ValueError(f"the execution input is not JSON: {error}") from None
+        if exceeds_quota(self.input_json):
+            raise ValueError(f"the execution input is {len(self.input_json.encode('utf-8'))} bytes of JSON; Step "
+                             f"Functions accepts at most {MAX_PAYLOAD_BYTES} bytes (256 KiB)")
         self.input = json.loads(self.input_json)
         self.clock = clock
         self.rng = rng
@@ -180,6 +220,8 @@ class _Run:
         self.execution_context = {"Id": self.arn, "Input": self.input, "Name": self.name, "RoleArn": self.role_arn,
                                   "StartTime": format_timestamp(self.start), "RedriveCount": 0}
         self.machine_context = {"Id": machine.arn, "Name": machine.name}
+        self._callbacks: dict[str, _Callback | None] = {}  # token -> waiting task, None once it has ended
+        self._callbacks_lock = threading.Lock()
         self._exact = {key: h for key, h in handlers.items() if not key.endswith("*")}
         self._prefixes = sorted(((key[:-1], h) for key, h in handlers.items() if key.endswith("*")),
                                 key=lambda item: -len(item[0]))
@@ -215,6 +257,63 @@ class _Run:
             handler = next((h for prefix, h in self._prefixes if resource.startswith(prefix)), None)
         return handler
 
+    def send_task_success(self, token: str, output: Any) -> None:
+        """Complete the callback task given ``token`` with ``output`` (any JSON value), as SendTaskSuccess."""
+        try:
+            output_json = dumps(output)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the output of the task given the token {token!r} is not JSON: {error}") from None
+        self._complete(token, (output_json, None, None))
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
+        """Fail the callback task given ``token`` with ``error`` and ``cause``, as SendTaskFailure."""
+        self._complete(token, (None, error or "", cause or ""))
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Restart the HeartbeatSeconds of the callback task given ``token``, as SendTaskHeartbeat."""
+        with self._callbacks_lock:
+            self._waiting(token).last_beat = self.clock.now()
+
+    def _waiting(self, token: str) -> _Callback:
+        if token not in self._callbacks:
+            raise InvalidToken(f"execution {self.name!r} gave no task the token {token!r}")
+        callback = self._callbacks[token]
+        if callback is None or callback.outcome is not None:
+            raise TaskTimedOut(f"the task given the token {token!r} has already ended")
+        return callback
+
+    def _complete(self, token: str, outcome: _Outcome) -> None:
+        with self._callbacks_lock:
+            self._waiting(token).outcome = outcome
+
+    def open_callback(self, token: str) -> _Callback:
+        callback = _Callback(self.clock.now())
+        with self._callbacks_lock:
+            self._callbacks[token] = callback
+        return callback
+
+    def close_callback(self, token: str) -> None:
+        with self._callbacks_lock:
+            self._callbacks[token] = None
+
+    def await_callback(self, callback: _Callback, deadline: datetime, heartbeat: int | None) -> _Outcome:
+        """Wait on the clock for the task's token to be completed, its heartbeat to lapse or its deadline."""
+        while callback.outcome is None:
+            now = self.clock.now()
+            if now >= deadline:
+                return None, TIMEOUT, None
+            limit = deadline
+            if heartbeat is not None:
+                beat_deadline = callback.last_beat + timedelta(seconds=heartbeat)
+                if now >= beat_deadline:
+                    return None, HEARTBEAT_TIMEOUT, None
+                limit = min(limit, beat_deadline)
+            self.check_deadline()
+            if self.deadline is not None:
+                limit = min(limit, self.deadline)
+            self.clock.wait_until((limit - now).total_seconds(), lambda: callback.outcome is not None)
+        return callback.outcome
+
     def check_deadline(self) -> None:
         if self.deadline is not None and self.clock.now() >= self.deadline:
             raise _ExecutionTimedOut()
@@ -227,6 +326,16 @@ class _Run:
                 self.clock.sleep(max(0.0, remaining))
                 raise _ExecutionTimedOut()
         self.clock.sleep(seconds)
+
+
+class _Callback:
+    """A callback task waiting for its token: the outcome sent, and the time of its last heartbeat."""
+
+    __slots__ = ("outcome", "last_beat")
+
+    def __init__(self, started: datetime):
+        self.outcome: _Outcome | None = None
+        self.last_beat = started
 
 
 class _Track:
@@ -250,7 +359,10 @@ def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
             name, data = state.run(data, visit)
         except StatesError as error:
             raise error.locate(state.name, visit.entered_id) from None
-        visit.emit(state.exited_event, {"name": state.name, "output": dumps(data), "outputDetails": _NOT_TRUNCATED})
+        output = dumps(data)  # serialized once: measured against the quota, then recorded
+        if exceeds_quota(output):
+            raise data_limit_exceeded(state.name)
+        visit.emit(state.exited_event, {"name": state.name, "output": output, "outputDetails": _NOT_TRUNCATED})
         if name is None:
             return data
 
@@ -258,16 +370,22 @@ def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
 class _Visit:
     """One visit of a state: its events, its ``$$`` context object, its retries and task calls."""
 
-    __slots__ = ("_run", "_track", "name", "entered_time", "entered_id", "retry_count", "_context")
+    __slots__ = ("_run", "_track", "name", "_is_task", "entered_time", "entered_id", "retry_count", "_task_token",
+                 "_context")
 
     def __init__(self, run: _Run, track: _Track, state: State, data: Any):
         self._run = run
         self._track = track
         self.name = state.name
+        self._is_task = state.kind == "Task"
         self.entered_time = run.clock.now()
         self.retry_count = 0
+        self._task_token: str | None = None
         self._context: dict | None = None
-        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": dumps(data),
+        input_json = dumps(data)
+        if exceeds_quota(input_json):  # only a branch's or iteration's input is new here: outputs are measured
+            raise _input_over_quota(state.name)
+        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": input_json,
                                                           "inputDetails": _NOT_TRUNCATED})
 
     @property
@@ -276,11 +394,15 @@ class _Visit:
 
     @property
     def context(self) -> dict:
-        """The ``$$`` context object, built on first use."""
+        """The ``$$`` context object, built on first use; ``State.RetryCount`` exists in Task states only."""
         if self._context is None:
+            state = {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name}
+            if self._is_task:
+                state["RetryCount"] = self.retry_count
             self._context = {"Execution": self._run.execution_context, "StateMachine": self._run.machine_context,
-                             "State": {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name,
-                                       "RetryCount": self.retry_count}}
+                             "State": state}
+            if self._task_token is not None:
+                self._context["Task"] = {"Token": self._task_token}
         return self._context
 
     def new_uuid(self) -> str:
@@ -288,6 +410,11 @@ class _Visit:
 
     def now(self) -> datetime:
         return self._run.clock.now()
+
+    def issue_task_token(self) -> None:
+        """Give this attempt of a ``.waitForTaskToken`` task a new token, readable as ``$$.Task.Token``."""
+        self._task_token = self._run.new_uuid()
+        self._context = None
 
     def retried(self) -> None:
         self.retry_count += 1
@@ -315,6 +442,8 @@ class _Visit:
             raise StatesError(RUNTIME, f"No task handler is registered for the resource '{resource}'")
         identity = dict(zip(("resourceType", "resource"), _split_resource(resource), strict=True))
         parameters_json = dumps(parameters)
+        if exceeds_quota(parameters_json):
+            raise _input_over_quota(self.name)
         scheduled = {**identity, "region": self._run.region, "parameters": parameters_json}
         if timeout is not None:
             scheduled["timeoutInSeconds"] = timeout
@@ -325,15 +454,51 @@ class _Visit:
         started = self.now()
         deadline = started + timedelta(seconds=timeout) if timeout is not None else None
         context = TaskContext(self.name, resource, self._run.name, self._run.arn, self.retry_count, self._run.clock,
-                              started, deadline, heartbeat)
-        output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
+                              started, deadline, heartbeat, self._task_token, self._run)
+        if self._task_token is None:
+            output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
+        else:
+            output, error, cause = self._call_back(handler, json.loads(parameters_json), context, identity)
+        if output is not None and exceeds_quota(output):
+            # a task failure (TaskFailed, caught by States.ALL), named by its integration or function ARN
+            service = _SERVICE_ARN.fullmatch(resource)
+            limit = data_limit_exceeded(service.group(1) if service else resource)
+            output, error, cause = None, limit.error, limit.cause
         if deadline is not None and self.now() > deadline:
-            error, cause = TIMEOUT, f"Task '{self.name}' did not finish within its TimeoutSeconds ({timeout} s)"
+            error, cause = TIMEOUT, None  # AWS gives a timeout no cause ("Cause": "" in a Catch output)
         if error is None:
             self.emit("TaskSucceeded", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
             return json.loads(output)
-        self.emit("TaskTimedOut" if error == TIMEOUT else "TaskFailed", {**identity, "error": error, "cause": cause})
+        if error in (TIMEOUT, HEARTBEAT_TIMEOUT):
+            self.emit("TaskTimedOut", {**identity, "error": error, **({"cause": cause} if cause else {})})
+            raise StatesError(error, cause or None)
+        self.emit("TaskFailed", {**identity, "error": error, "cause": cause})
         raise StatesError(error, cause)
+
+    def _call_back(self, handler: Handler, parameters: Any, context: TaskContext, identity: dict) -> _Outcome:
+        """A ``.waitForTaskToken`` task: the handler hands the token on (TaskSubmitted), then the task waits.
+
+        The handler's own result is recorded, not returned (on AWS it is the integration's response,
+        e.g. SQS's MessageId): the task's output is what ``send_task_success`` sends, during the
+        handler or later. TimeoutSeconds (99999999 when absent) and HeartbeatSeconds run on the clock.
+        """
+        token = context.task_token
+        callback = self._run.open_callback(token)
+        try:
+            output, error, cause = _call_handler(handler, parameters, context)
+            if error is not None:
+                return output, error, cause
+            self.emit("TaskSubmitted", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
+            deadline = context.deadline or context.started_at + timedelta(seconds=_DEFAULT_TASK_TIMEOUT)
+            return self._run.await_callback(callback, deadline, context.heartbeat_seconds)
+        finally:
+            self._run.close_callback(token)
+
+
+def _input_over_quota(state_name: str) -> StatesError:
+    """A state's input after Parameters over the quota (AWS's wording for this case was not found)."""
+    return StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{state_name}' received an input with a size exceeding "
+                                            "the maximum number of bytes service limit.", wildcard=False)
 
 
 def _call_handler(handler: Handler, parameters: Any, context: TaskContext) -> tuple[str | None, str | None, str]:

@@ -4,7 +4,8 @@ Grammar of an invocation (the value of a ``.$`` field starting with ``States.``)
 
     call    := 'States.' Name '(' [arg (',' arg)*] ')'
     arg     := string | number | 'true' | 'false' | 'null' | path | call
-    string  := "'" ... "'"   escapes: \\' \\{ \\} \\\\ (any other backslash is an error)
+    string  := "'" ... "'"   escapes: \\' \\{ \\} \\\\ (any other backslash is an error); a lone
+               unescaped '{' is text, as AWS accepts it; '{}' is a States.Format placeholder
     path    := '$...' (JSONPath on the state's data) | '$$...' (on the context object)
 
 Semantics follow the AWS documentation of each function; a failure at run time (wrong argument
@@ -23,6 +24,7 @@ import json
 import random
 import re
 from collections.abc import Callable
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
 from orchestration.asl.jsonpath import JsonPath, PathNotFound, json_equal, json_type, parse_path_prefix
@@ -211,8 +213,8 @@ class _Parser:
                 pieces.append("".join(chars))
                 chars = []
                 self.pos += 2
-            elif char in "{}":
-                raise self.fail(f"unescaped {char!r} in a string literal (write \\{char})")
+            elif char == "}":
+                raise self.fail("unescaped '}' in a string literal (write \\})")
             else:
                 chars.append(char)
                 self.pos += 1
@@ -243,11 +245,14 @@ def _format(template_arg: Any, values: list, env: EvalEnv) -> str:
 
 
 def _format_value(value: Any) -> str:
+    """A value as Step Functions' Java renders it: strings bare, ``{Arg1=1, Arg2=[]}``, ``[1, a, null]``."""
     kind = json_type(value)
     if kind == "string":
         return value
-    if kind in ("array", "object"):
-        raise IntrinsicError(f"States.Format: arguments must not be a JSON {kind}")
+    if kind == "object":
+        return "{" + ", ".join(f"{key}={_format_value(item)}" for key, item in value.items()) + "}"
+    if kind == "array":
+        return "[" + ", ".join(_format_value(item) for item in value) + "]"
     return json.dumps(value)
 
 
@@ -275,6 +280,18 @@ def _integer(value: Any, function: str) -> int:
     if json_type(value) != "number" or (isinstance(value, float) and not value.is_integer()):
         raise IntrinsicError(f"{function}: expected an integer, got {json.dumps(value)}")
     return int(value)
+
+
+def _rounded(value: Any, function: str) -> int:
+    """A number rounded to the nearest integer, halves up, as Java's ``Math.round`` (Step Functions runs on Java).
+
+    ``Decimal`` keeps the float's exact value, so 0.49999999999999994 rounds to 0 as in Java 7+.
+    """
+    if json_type(value) != "number":
+        raise IntrinsicError(f"{function}: expected a number, got {json.dumps(value)}")
+    if isinstance(value, int):
+        return value
+    return int((Decimal(value) + Decimal("0.5")).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def _string_to_json(args: list, env: EvalEnv) -> Any:
@@ -358,8 +375,8 @@ def _json_merge(args: list, env: EvalEnv) -> dict:
 
 
 def _math_random(args: list, env: EvalEnv) -> int:
-    """A random integer in [start, end] (both inclusive); a seed makes it reproducible."""
-    start, end = _integer(args[0], "States.MathRandom"), _integer(args[1], "States.MathRandom")
+    """A random integer in [start, end] (both inclusive, non-integers rounded); a seed makes it reproducible."""
+    start, end = _rounded(args[0], "States.MathRandom"), _rounded(args[1], "States.MathRandom")
     if start > end:
         raise IntrinsicError(f"States.MathRandom: start {start} is greater than end {end}")
     generator = random.Random(_integer(args[2], "States.MathRandom")) if len(args) == 3 else env.rng
@@ -367,7 +384,8 @@ def _math_random(args: list, env: EvalEnv) -> int:
 
 
 def _math_add(args: list, env: EvalEnv) -> int:
-    return _integer(args[0], "States.MathAdd") + _integer(args[1], "States.MathAdd")
+    """The sum of two numbers, each rounded to an integer first (1.49 + 1.5 = 3)."""
+    return _rounded(args[0], "States.MathAdd") + _rounded(args[1], "States.MathAdd")
 
 
 def _string_split(args: list, env: EvalEnv) -> list:

@@ -3,6 +3,7 @@
 * :class:`Selector`: a path field that reads (InputPath, OutputPath, ItemsPath, a Choice
   ``Variable``); ``$$``-prefixed paths read the context object. A missing path is ``States.Runtime``.
 * :class:`ResultPath`: where a result goes in the state's raw input (``null`` keeps the input).
+* :func:`exceeds_quota`: the 256 KiB quota on payloads, measured on JSON text already serialized.
 * :class:`Template`: a payload template (Parameters, ResultSelector, ItemSelector): keys ending in
   ``.$`` take a path, a ``$$`` context path or an intrinsic function; the others are copied.
 
@@ -25,6 +26,19 @@ from orchestration.asl.jsonpath import (
     compile_reference_path,
 )
 from orchestration.asl.validation import field, require_object
+
+MAX_PAYLOAD_BYTES = 262_144  # 256 KiB: the quota on a state's, task's or execution's input and output
+
+
+def exceeds_quota(text: str) -> bool:
+    """Whether JSON text is over :data:`MAX_PAYLOAD_BYTES` once UTF-8 encoded.
+
+    A character takes 1 to 4 bytes, so only texts between a quarter of the quota and the quota in
+    characters are encoded to count their bytes: every payload is measured, few are copied.
+    """
+    if len(text) <= MAX_PAYLOAD_BYTES // 4:
+        return False
+    return len(text) > MAX_PAYLOAD_BYTES or len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES
 
 
 class Selector:

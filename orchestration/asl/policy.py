@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orchestration.asl.errors import ALL, DefinitionError, StatesError, error_matches
+from orchestration.asl.errors import ALL, DefinitionError, StatesError
 from orchestration.asl.payload import ResultPath, result_path_field
 from orchestration.asl.validation import (
     check_fields,
@@ -99,22 +99,22 @@ class ErrorPolicy:
             try:
                 return None, attempt()
             except StatesError as error:
-                delay = self._next_delay(error.error, retries, visit.rng)
+                delay = self._next_delay(error, retries, visit.rng)
                 if delay is not None:
                     visit.retried()
                     visit.sleep(delay)
                     continue
                 if failed_event is not None:
                     visit.emit(failed_event)
-                catcher = next((c for c in self.catchers if error_matches(c.error_equals, error.error)), None)
+                catcher = next((c for c in self.catchers if error.matches(c.error_equals)), None)
                 if catcher is None:
                     raise
                 return catcher.next, catcher.result_path.apply(raw_input, error.error_output())
 
-    def _next_delay(self, error: str | None, retries: list[int], rng: random.Random) -> float | None:
+    def _next_delay(self, error: StatesError, retries: list[int], rng: random.Random) -> float | None:
         """The wait before retrying ``error`` (counting the retry), or None when it is not retried."""
         for index, retrier in enumerate(self.retriers):
-            if error_matches(retrier.error_equals, error):
+            if error.matches(retrier.error_equals):
                 if retries[index] >= retrier.max_attempts:
                     return None
                 retries[index] += 1

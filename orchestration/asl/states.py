@@ -23,7 +23,7 @@ from orchestration.asl.clock import parse_timestamp
 from orchestration.asl.errors import NO_CHOICE_MATCHED, RUNTIME, DefinitionError, StatesError
 from orchestration.asl.history import dumps
 from orchestration.asl.intrinsics import EvalEnv
-from orchestration.asl.jsonpath import json_type
+from orchestration.asl.jsonpath import PathNotFound, json_type
 from orchestration.asl.payload import (
     Dynamic,
     result_path_field,
@@ -57,6 +57,8 @@ class Visit(EvalEnv, Protocol):
     name: str
 
     def retried(self) -> None: ...
+
+    def issue_task_token(self) -> None: ...
 
     def sleep(self, seconds: float) -> None: ...
 
@@ -223,12 +225,15 @@ class TaskState(_ResultState):
         if not self.resource.startswith("arn:"):
             raise DefinitionError(field(where, "Resource"), f"must be an ARN, got {self.resource!r}")
         self.parameters = template_field(spec, "Parameters", where)
+        self.waits_for_token = self.resource.endswith(".waitForTaskToken")
         self.timeout = get_integer(spec, "TimeoutSeconds", where, 1)
         self.heartbeat = get_integer(spec, "HeartbeatSeconds", where, 1)
         if self.heartbeat is not None and self.timeout is not None and self.heartbeat >= self.timeout:
             raise DefinitionError(field(where, "HeartbeatSeconds"), "must be smaller than TimeoutSeconds")
 
     def produce(self, effective: Any, visit: Visit) -> Any:
+        if self.waits_for_token:
+            visit.issue_task_token()  # before Parameters, which pass $$.Task.Token on; a new one per attempt
         parameters = effective if self.parameters is None else self.parameters.evaluate(effective, visit)
         return visit.invoke(self.resource, parameters, self.timeout, self.heartbeat)
 
@@ -268,8 +273,8 @@ class MapState(_ResultState):
         processor_where = field(where, processor_key)
         processor = require_object(spec[processor_key], processor_where)
         _check_processor_config(processor, processor_where)
-        allowed = _BRANCH_FIELDS | {"ProcessorConfig"} if processor_key == "ItemProcessor" else _BRANCH_FIELDS
-        self.processor = compile_program(processor, processor_where, names, allowed)
+        # AWS accepts ProcessorConfig in the legacy Iterator too (INLINE only, as in ItemProcessor).
+        self.processor = compile_program(processor, processor_where, names, _BRANCH_FIELDS | {"ProcessorConfig"})
         get_integer(spec, "MaxConcurrency", where, 0)
 
     def produce(self, effective: Any, visit: Visit) -> Any:
@@ -366,16 +371,27 @@ class WaitState(State):
             return self.value
         if self.mode == "Timestamp":
             return max(0.0, (self.value - visit.now()).total_seconds())
-        value = self.value.select(effective, visit)
+        try:
+            value = self.value.find(effective, visit)
+        except PathNotFound:
+            # worded differently for the two fields, as moto's parser (from LocalStack's AWS-recorded tests) has it
+            if self.mode == "SecondsPath":
+                cause = f"The SecondsPath parameter does not reference an input value: {self.value.text}"
+            else:
+                cause = (f"The JSONPath '{self.value.text}' specified for the field 'TimestampPath' could not be "
+                         f"found in the input '{dumps(effective)}'")
+            raise StatesError(RUNTIME, cause) from None
+        assignment = f"{self.value.text} == {value if isinstance(value, str) else dumps(value)}"
         if self.mode == "SecondsPath":
-            if json_type(value) != "number" or value < 0 or (isinstance(value, float) and not value.is_integer()):
-                raise StatesError(RUNTIME, f"The SecondsPath '{self.value.text}' must select a non-negative "
-                                           f"integer, got {dumps(value)}")
+            if json_type(value) != "number" or (isinstance(value, float) and not value.is_integer()):
+                raise StatesError(RUNTIME, f"The SecondsPath parameter cannot be parsed as a long value: {assignment}")
+            if value < 0:
+                raise StatesError(RUNTIME, f"The SecondsPath parameter references a negative value: {assignment}")
             return value
         moment = parse_timestamp(value)
         if moment is None:
-            raise StatesError(RUNTIME, f"The TimestampPath '{self.value.text}' must select an RFC 3339 "
-                                       f"timestamp, got {dumps(value)}")
+            raise StatesError(RUNTIME, "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                                       f"offset date-time format string: {assignment}")
         return max(0.0, (moment - visit.now()).total_seconds())
 
 
