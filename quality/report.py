@@ -16,10 +16,26 @@ A report site under a quality prefix looks like this (every link relative)::
 
 ``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation})``
 writes it to local or S3 storage alike.
+
+Escaping. GE's Jinja templates are ``.j2`` files, so Jinja's autoescape (``.html``/``.xml`` only) never
+applies: GE escapes only the string parameters of its string templates. Table cells, headers, the
+breadcrumb, exception tracebacks, values inside a list, and the index table (a Python ``repr`` inside
+a ``<script>``, which bootstrap-table then inserts as HTML) all reach the page raw. Baton therefore
+escapes the *inputs* of GE's renderers: :func:`escape_values` HTML-escapes (quotes included) every
+string of the validation result, dict keys too, once, and the views Baton renders with skip GE's own
+parameter escaping (which would escape them a second time). Every character that came from data, a
+suite, a parameter or an error message then reaches the page as an entity or as itself, never as
+``<``, ``>``, ``&``, ``"`` or ``'``, in whichever context GE puts it: text, a quoted attribute, or a
+quoted string in a script whose content is used as HTML. (Expectation ``notes``, the one Markdown
+input, appear only on suite pages, which a report site does not have.) This was preferred over sanitising
+the rendered page: a parser cannot tell GE's own scripts and handlers from injected ones, while an
+input pass is complete by construction (GE's structural strings, such as expectation types and
+result keys, contain none of the escaped characters, so escaping leaves them unchanged).
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -112,7 +128,7 @@ def render_data_docs_page(validation: Mapping[str, Any], root: str = "../") -> s
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    document = ValidationResultsPageRenderer().render(load_validation_result(validation))
+    document = ValidationResultsPageRenderer().render(load_validation_result(escape_values(validation)))
     return make_offline(_view(DefaultJinjaPageView).render(document), root)
 
 
@@ -121,16 +137,41 @@ def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = S
     from great_expectations.render.renderer import SiteIndexPageRenderer
     from great_expectations.render.view import DefaultJinjaIndexPageView
 
-    links = [_index_link(name, load_validation_result(validation)) for name, validation in pages.items()]
-    document = SiteIndexPageRenderer.render({"site_name": site_name, "validations_links": links})
+    links = [_index_link(name, load_validation_result(escape_values(validation)))
+             for name, validation in pages.items()]
+    document = SiteIndexPageRenderer.render({"site_name": html.escape(site_name), "validations_links": links})
     return make_offline(_view(DefaultJinjaIndexPageView).render(document), "")
 
 
+def escape_values(value: Any) -> Any:
+    """A copy of ``value`` (a validation result dict) with every string and dict key HTML-escaped.
+
+    See the module docstring: the views of :func:`_view` expect exactly this input.
+    """
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, Mapping):
+        return {escape_values(key): escape_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_values(item) for item in value]
+    return value
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _view(view_class: type) -> Any:
-    """A GE Jinja view whose custom styles (GE's ``data_docs_custom_styles.css`` hook) fix the dark-mode logo."""
+    """A GE Jinja view for escaped inputs, whose custom styles fix the dark-mode logo.
+
+    GE's own escaping of string-template parameters is turned off: :func:`escape_values` escaped
+    every input already. The styles use GE's ``data_docs_custom_styles.css`` hook.
+    """
     from jinja2 import ChoiceLoader, DictLoader
 
-    view = view_class()
+    escaped_inputs = type(view_class.__name__, (view_class,),
+                          {"_escape_template_param_value": staticmethod(_unchanged)})
+    view = escaped_inputs()
     styles = DictLoader({"data_docs_custom_styles.css": DARK_MODE_LOGO_CSS})
     view.env.loader = ChoiceLoader([view.env.loader, styles])
     return view

@@ -1,0 +1,169 @@
+"""Values from data, suites, parameters and errors reach the report pages as text, never as markup.
+
+The validation results below have GE 1.24's shape (as ``GreatExpectationsEvaluator`` returns it)
+with hostile strings in every place a value can come from. The static tests parse the rendered
+pages; the Chromium test loads them (network blocked) and checks that no payload ran while every
+value still reads as its literal text.
+
+Needs /usr/bin/chromium for the browser test: ``scripts/install-chromium.sh``.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from baton.storage import LocalStorage
+from quality.report import INDEX_FILE, PAGE_FILE, render_data_docs_page, render_index_page, write_report_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+MARK = "document.documentElement.setAttribute('data-pwned','{}')"
+SCRIPT = f"<script>{MARK.format('script')}</script>"
+IMG = f'<img src=x onerror="{MARK.format("img")}">'
+SVG = f'"><svg onload={MARK.format("svg")}>'
+CLOSING = f"</td></table></div><script>{MARK.format('closing')}</script>"
+LINK = f'<a href="javascript:{MARK.format("link")}">click</a>'
+QUOTES = f"'-{MARK.format('quote')}-'"
+UNICODE = "ünï ✓ 𝄞 & &amp; \\ \u2028"
+HOSTILE = [SCRIPT, IMG, SVG, CLOSING, LINK, QUOTES, UNICODE]
+NOTE = f"**bold** {SCRIPT} [x](javascript:{MARK.format('note')})"
+COLUMN = f"na{IMG}me"
+
+
+def unexpected(values: list) -> dict:
+    """The ``result`` of a failed column-map expectation with ``values`` unexpected."""
+    return {"element_count": 10, "unexpected_count": len(values), "unexpected_percent": 10.0 * len(values),
+            "partial_unexpected_list": values, "missing_count": 0, "missing_percent": 0.0,
+            "unexpected_percent_total": 10.0 * len(values), "unexpected_percent_nonmissing": 10.0 * len(values),
+            "partial_unexpected_counts": [{"value": v, "count": 1} for v in values]}
+
+
+def result(exp_type: str, kwargs: dict, outcome: dict, meta: dict | None = None, **config) -> dict:
+    return {"success": False,
+            "expectation_config": {"type": exp_type, "kwargs": kwargs, "meta": meta or {}, **config},
+            "result": outcome, "meta": {},
+            "exception_info": {"raised_exception": False, "exception_traceback": None, "exception_message": None}}
+
+
+def hostile_validation() -> dict:
+    """A failed validation result with hostile strings wherever a value can come from."""
+    error = f'Error: The column "{SCRIPT}" in BatchData does not exist.'
+    results = [
+        result("expect_column_values_to_be_in_set", {"column": COLUMN, "value_set": ["ok", *HOSTILE]},
+               unexpected(HOSTILE[:4]), {"baton": {"name": f"in_set {SVG}", "reason": f"reason {SCRIPT}",
+                                                   "on_fail": "warn"}}, notes=NOTE),
+        result("expect_column_values_to_match_regex", {"column": COLUMN, "regex": f"^(?<!x){CLOSING}$"},
+               unexpected(HOSTILE[3:]), {"baton": {"name": "regex"}}),
+        result("expect_column_values_to_not_be_null", {"column": f"missing{SCRIPT}"}, {},
+               {"baton": {"name": "missing"}}),
+        result("expect_column_most_common_value_to_be_in_set", {"column": COLUMN, "value_set": [LINK]},
+               {"observed_value": [SCRIPT, IMG]}, {"baton": {"name": "most_common"}}),
+        result("expect_column_distinct_values_to_be_in_set", {"column": COLUMN, "value_set": [SVG]},
+               {"observed_value": [CLOSING, QUOTES], "details": {"value_counts": [
+                   {"value": CLOSING, "count": 1}, {"value": QUOTES, "count": 2}]}},
+               {"baton": {"name": "distinct"}}),
+    ]
+    results[2]["exception_info"] = {"raised_exception": True, "exception_message": error,
+                                    "exception_traceback": f"Traceback (most recent call last):\n{error}\n"}
+    return {
+        "success": False, "results": results, "suite_name": f"suite{SCRIPT}", "suite_parameters": {},
+        "statistics": {"evaluated_expectations": 5, "successful_expectations": 0,
+                       "unsuccessful_expectations": 5, "success_percent": 0.0},
+        "meta": {"great_expectations_version": "1.24.1", "batch_spec": {"batch_data": "SparkDataFrame"},
+                 "active_batch_definition": {"datasource_name": "baton_spark", "data_asset_name": f"asset{IMG}"},
+                 "run_id": {"run_name": f"run{SVG}", "run_time": "2026-12-05T20:00:00+00:00"},
+                 "validation_time": "2026-12-05T20:00:00+00:00"},
+        "id": None,
+    }
+
+
+class Page:
+    """The markup of a rendered page, split into the elements and attributes a browser would build."""
+
+    TAG = re.compile(r"<([a-zA-Z][\w-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+    ATTRIBUTE = re.compile(r"([^\s=/>]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+)))?")
+    SCRIPT = re.compile(r"(<script\b[^>]*>)(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+    def __init__(self, markup: str):
+        self.scripts = [body for _, body in self.SCRIPT.findall(markup)]
+        self.markup = self.SCRIPT.sub(lambda m: m.group(1) + "</script>", markup)
+
+    def tags(self) -> list[tuple[str, dict[str, str]]]:
+        return [(name.lower(), {a.lower(): b or c or d for a, b, c, d in self.ATTRIBUTE.findall(attrs)})
+                for name, attrs in self.TAG.findall(self.markup)]
+
+
+URL_OR_CODE = frozenset({"href", "src", "srcdoc", "style", "action", "formaction", "xlink:href"})
+
+
+def assert_no_payload(markup: str) -> None:
+    """No element, handler, URL or script that a hostile value could have made."""
+    page = Page(markup)
+    for tag, attributes in page.tags():
+        for name, value in attributes.items():
+            runs = name.startswith("on") or name in URL_OR_CODE
+            assert not (runs and "data-pwned" in value), f"<{tag} {name}={value!r}> comes from a value"
+            assert not value.strip().lower().startswith("javascript:"), f"<{tag} {name}={value!r}>"
+    for script in page.scripts:
+        assert "setAttribute('data-pwned'" not in script, f"a value runs as script: {script[:300]!r}"
+
+
+def test_validation_page_renders_hostile_values_as_text():
+    markup = render_data_docs_page(hostile_validation())
+    assert_no_payload(markup)
+    text = html.unescape(re.sub(r"<[^>]+>", "", Page(markup).markup))
+    for value in (SCRIPT, IMG, SVG, CLOSING, QUOTES, f"suite{SCRIPT}", f"missing{SCRIPT}", COLUMN):
+        assert value in text, value
+    assert "&amp;lt;" not in markup  # escaped once, not twice
+
+
+def test_index_page_renders_hostile_values_as_text():
+    markup = render_index_page({"events": hostile_validation()})
+    assert_no_payload(markup)
+    assert "&amp;lt;" not in markup
+
+
+def test_escaping_leaves_the_validation_result_unchanged():
+    validation = hostile_validation()
+    render_data_docs_page(validation)
+    render_index_page({"events": validation})
+    assert validation == hostile_validation()
+
+
+# --- in Chromium, network blocked ----------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--virtual-time-budget=5000", "--dump-dom",
+]
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    """The DOM of ``page`` after its scripts ran (fails, never skips, without Chromium)."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (Debian package 'chromium')")
+    command = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"chromium failed ({done.returncode}): {done.stderr[-2000:]}"
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_no_hostile_value_runs_in_chromium(tmp_path):
+    validation = hostile_validation()
+    write_report_site(LocalStorage(tmp_path).write_bytes, "quality", {"events": validation})
+    for page in (tmp_path / "quality" / "events" / PAGE_FILE, tmp_path / "quality" / INDEX_FILE):
+        dom = dump_dom(page, tmp_path / "profile")
+        assert "data-pwned=" not in dom, f"a hostile value ran in {page}"
+        assert "bootstrap-table" in dom, f"{page}: GE's scripts did not run"
+        text = html.unescape(re.sub(r"<[^>]+>", "", dom))
+        shown = (SCRIPT, IMG, SVG, CLOSING, QUOTES) if page.name == PAGE_FILE else (f"suite{SCRIPT}",)
+        for value in shown:
+            assert value in text, f"{page} does not show {value!r}"
+    assert validation == copy.deepcopy(hostile_validation())
