@@ -128,7 +128,8 @@ def render_data_docs_page(validation: Mapping[str, Any], root: str = "../") -> s
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    document = ValidationResultsPageRenderer().render(load_validation_result(escape_values(validation)))
+    result = load_validation_result(escape_values(readable_samples(validation)))
+    document = ValidationResultsPageRenderer().render(result)
     return make_offline(_view(DefaultJinjaPageView).render(document), root)
 
 
@@ -141,6 +142,42 @@ def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = S
              for name, validation in pages.items()]
     document = SiteIndexPageRenderer.render({"site_name": html.escape(site_name), "validations_links": links})
     return make_offline(_view(DefaultJinjaIndexPageView).render(document), "")
+
+
+def readable_samples(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``validation`` whose multi-value samples read as tuples: ``(1, 'apar', 'ilu')``.
+
+    GE reports a compound-key sample (multicolumn expectations) as a dict (``partial_unexpected_list``)
+    or a list (the values of ``partial_unexpected_counts``) and renders the one as a dict and the
+    other glued together (``1aparilu``).
+    """
+    copied = dict(validation)
+    copied["results"] = [_with_readable_samples(result) for result in validation.get("results") or []]
+    return copied
+
+
+def _with_readable_samples(result: Mapping[str, Any]) -> dict[str, Any]:
+    details = result.get("result")
+    if not isinstance(details, Mapping):
+        return dict(result)
+    readable = dict(details)
+    for key in ("partial_unexpected_list", "unexpected_list"):
+        if isinstance(details.get(key), list):
+            readable[key] = [_as_tuple(value) for value in details[key]]
+    if isinstance(details.get("partial_unexpected_counts"), list):
+        readable["partial_unexpected_counts"] = [
+            dict(count, value=_as_tuple(count["value"])) if isinstance(count, Mapping) and "value" in count else count
+            for count in details["partial_unexpected_counts"]]
+    return dict(result, result=readable)
+
+
+def _as_tuple(value: Any) -> Any:
+    """A compound sample (dict of column -> value, or list of values) as tuple text; anything else as is."""
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list):
+        return f"({', '.join(map(repr, value))}{',' if len(value) == 1 else ''})"
+    return value
 
 
 def escape_values(value: Any) -> Any:
