@@ -7,9 +7,14 @@ without Spark.
 from __future__ import annotations
 
 import html
+import json
 import re
+from types import SimpleNamespace
 
-from quality.report import render_data_docs_page
+from baton.stage import StageContext
+from baton.storage import LocalStorage
+from quality import checkpoint
+from quality.report import render_data_docs_page, render_index_page, run_name, with_names
 
 SAMPLES = [{"id": 1, "code": "apar", "airport": "ilu"}, {"id": 1, "code": "apar", "airport": "ilu"},
            {"id": 19620, "code": "x", "airport": None}]
@@ -55,3 +60,79 @@ def test_compound_key_samples_render_as_tuples():
     assert "(1, 'apar', 'ilu')" in text
     assert "(19620, 'x', None)" in text
     assert "1 apar ilu" not in text and "19620 x" not in text
+
+
+def in_set(name: str, on_fail: str, success: bool = False) -> dict:
+    return {
+        "success": success,
+        "expectation_config": {"type": "expect_column_values_to_be_in_set",
+                               "kwargs": {"column": "origin", "value_set": ["EWR", "JFK", "LGA"]},
+                               "meta": {"baton": {"name": name, "on_fail": on_fail}}},
+        "result": {"element_count": 10, "unexpected_count": 0 if success else 1, "unexpected_percent": 10.0,
+                   "partial_unexpected_list": [] if success else ["XXX"], "missing_count": 0,
+                   "missing_percent": 0.0, "unexpected_percent_total": 10.0, "unexpected_percent_nonmissing": 10.0},
+        "meta": {}, "exception_info": {"raised_exception": False, "exception_traceback": None,
+                                       "exception_message": None},
+    }
+
+
+WARN_ONLY = {"suite": "flights_conform", "passed": True, "correctable": False, "rows": 10, "failedRows": 0,
+             "correctableRows": 0, "tolerance": 0.0, "reason": "All 10 rows passed suite 'flights_conform'.",
+             "failedExpectations": [{"name": "origin_known", "type": "expect_column_values_to_be_in_set",
+                                     "onFail": "warn", "unexpectedCount": 1, "success": False}]}
+WITHIN = dict(WARN_ONLY, failedRows=1, failedExpectations=[
+    {"name": "origin_known", "type": "expect_column_values_to_be_in_set", "onFail": "quarantine",
+     "unexpectedCount": 1, "success": False}],
+    reason="1 of 10 rows (10.0%) failed uncorrectable expectations and are quarantined, within the tolerance "
+           "of 20.0%.")
+FAILED = dict(WITHIN, passed=False, reason="1 of 10 rows (10.0%) failed uncorrectable expectations, above "
+                                           "the suite tolerance of 0.0%.")
+
+
+def test_page_shows_the_baton_verdict_beside_ge_status():
+    failed_warn = validation([in_set("origin_known", "warn")])
+    text = page_text(render_data_docs_page(failed_warn, verdict=WARN_ONLY))
+    assert "Status: Failed" in text  # GE's status stays: the expectation did fail
+    assert "Baton verdict: passed" in text
+    assert "on_fail warn (reported, not blocking): origin_known" in text
+    within = page_text(render_data_docs_page(validation([in_set("origin_known", "quarantine")]), verdict=WITHIN))
+    assert "Baton verdict: passed within tolerance" in within and WITHIN["reason"] in within
+    failed = page_text(render_data_docs_page(validation([in_set("origin_known", "quarantine")]), verdict=FAILED))
+    assert "Baton verdict: failed" in failed and "on_fail warn" not in failed
+
+
+def test_index_shows_the_baton_verdict_of_each_page():
+    pages = {"flights": validation([in_set("origin_known", "warn")]),
+             "airports": validation([in_set("origin_known", "quarantine")])}
+    markup = render_index_page(pages, verdicts={"flights": WARN_ONLY, "airports": FAILED})
+    columns = re.search(r"columns: (\[.*?\]),\n", markup).group(1)
+    assert columns.index("'Status'") < columns.index("'Baton verdict'") < columns.index("'Run Time'")
+    rows = dict(re.findall(r"'_table_row_link_path': '(\w+)/data_docs.html'.*?'baton_verdict': '([^']*)'", markup))
+    assert rows.keys() == {"flights", "airports"}, markup
+    assert "passed" in rows["flights"] and "origin_known" in rows["flights"]
+    assert "failed" in rows["airports"]
+
+
+def test_pages_name_the_data_asset_and_the_run():
+    named = with_names(validation([in_set("origin_known", "warn")]), "flights", run_name("flights_conform",
+                                                                                         "Conform", "e-1"))
+    text = page_text(render_data_docs_page(named))
+    assert "Data asset: flights" in text and "None" not in text
+    assert "Run Name flights_conform/Conform/e-1" in text
+    index = render_index_page({"flights": named})
+    assert "'run_name': 'flights_conform/Conform/e-1'" in index
+
+
+def test_stage_reports_carry_names_and_verdicts(spark, tmp_path):
+    ctx = StageContext(spark, {"execution-id": "e-1", "current-stage": "Validate", "workflow-bucket": str(tmp_path)},
+                       "flights_validate", storage=LocalStorage(tmp_path))
+    checkpoint.write_reports(ctx, "flights", SimpleNamespace(validation=validation([in_set("origin_known", "warn")])))
+    checkpoint.write_stage_verdict(ctx, {"flights": WARN_ONLY})
+    quality = tmp_path / "executions" / "e-1" / "Validate" / "quality"
+    stored = json.loads((quality / "flights" / checkpoint.VALIDATION_FILE).read_text())
+    assert stored["meta"]["run_id"]["run_name"] == "flights_validate/Validate/e-1"
+    assert stored["meta"]["batch_spec"]["data_asset_name"] == "flights"
+    page = page_text((quality / "flights" / "data_docs.html").read_text())
+    assert "Data asset: flights" in page and "Run Name flights_validate/Validate/e-1" in page
+    assert "Baton verdict: passed" in page and "on_fail warn (reported, not blocking): origin_known" in page
+    assert "'baton_verdict': '" in (quality / "index.html").read_text()
