@@ -14,21 +14,28 @@ A report site under a quality prefix looks like this (every link relative)::
     static/vendor/...           the vendored CSS/JS/fonts these pages use
     static/images/...           GE's logo and favicon
 
-``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation})``
-writes it to local or S3 storage alike.
+``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation},
+verdicts={dataset: verdict})`` writes it to local or S3 storage alike. GE's status says whether every
+expectation succeeded; Baton's verdict (passed, passed within tolerance, correctable, failed, and the
+``on_fail: warn`` failures that block nothing) is shown beside it on each page and in the index.
+:func:`with_names` names a result's data asset and run, which GE's pages otherwise show as "None".
+Compound-key samples are shown as tuples (:func:`readable_samples`).
 
 Escaping. GE's Jinja templates are ``.j2`` files, so Jinja's autoescape (``.html``/``.xml`` only) never
 applies: GE escapes only the string parameters of its string templates. Table cells, headers, the
 breadcrumb, exception tracebacks, values inside a list, and the index table (a Python ``repr`` inside
 a ``<script>``, which bootstrap-table then inserts as HTML) all reach the page raw. Baton therefore
 escapes the *inputs* of GE's renderers: :func:`escape_values` HTML-escapes (quotes included) every
-string of the validation result, dict keys too, once, and the views Baton renders with skip GE's own
-parameter escaping (which would escape them a second time). Every character that came from data, a
+string of the validation result, dict keys too, once, and the views Baton renders with replace GE's
+parameter escaping (which would escape them a second time) by one that leaves character references
+alone. ``row_condition`` is the exception: GE parses it while rendering, so it stays as written and
+reaches the page only as string-template parameters, which that escaping covers. Every character that came from data, a
 suite, a parameter or an error message then reaches the page as an entity or as itself, never as
 ``<``, ``>``, ``&``, ``"`` or ``'``, in whichever context GE puts it: text, a quoted attribute, or a
 quoted string in a script whose content is used as HTML. (Expectation ``notes``, the one Markdown
-input, appear only on suite pages, which a report site does not have.) This was preferred over sanitising
-the rendered page: a parser cannot tell GE's own scripts and handlers from injected ones, while an
+input, appear only on suite pages, which a report site does not have. Vega charts show the escaped
+text of values holding those characters: ``A&amp;B``.) This was preferred over sanitising the
+rendered page: a parser cannot tell GE's own scripts and handlers from injected ones, while an
 input pass is complete by construction (GE's structural strings, such as expectation types and
 result keys, contain none of the escaped characters, so escaping leaves them unchanged).
 """
@@ -96,6 +103,9 @@ SUITE_PAGE_HREF = re.compile(r"\s+href=\"(?:\.\./)+expectations/[^\"]*\.html\"")
 LOCAL_STATIC = re.compile(r"(?:src|href)=\"(?:\.{1,2}/)*static/((?:vendor|images)/[^\"?#]+)\"")
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)|@import\s+['\"]([^'\"]+)")
 REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+
+PARSED_BY_GE = frozenset({"row_condition"})  # kwargs GE parses while rendering: escaped when shown
+BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 # GE's dark-mode CSS swaps the navbar logo <img> for a background image on GX's S3 (removed):
 # keep the bundled logo visible instead, inverted for the dark background.
@@ -194,20 +204,21 @@ VERDICT_STYLES = {"passed": ("fa-check-circle text-success", "alert-success"),
 def _verdict_block(verdict: Mapping[str, Any]) -> Any:
     """A GE string-template block: Baton's verdict, its reason, and the ``warn`` failures.
 
-    The view does not escape parameters (see :func:`_view`): each is escaped here.
+    Each parameter is escaped here (the view's :func:`escape_once` then leaves it as it is).
     """
     from great_expectations.render import RenderedStringTemplateContent
 
     status = verdict_status(verdict)
     icon, alert = VERDICT_STYLES[status]
     warn = warned(verdict)
-    params = {"title": "Baton verdict:", "icon": f'<i class="fas {icon}" aria-hidden="true"></i>',
-              "status": status, "reason": str(verdict.get("reason") or ""),
+    params = {"title": "Baton verdict:", "status": status, "reason": str(verdict.get("reason") or ""),
               "warned": f"on_fail warn (reported, not blocking): {', '.join(warn)}" if warn else ""}
-    params = {k: v if k == "icon" else html.escape(v, quote=True) for k, v in params.items()}
+    params = {k: html.escape(v, quote=True) for k, v in params.items()}
+    # GE's name for a trusted icon parameter: its views leave it raw
+    params["html_success_icon"] = f'<i class="fas {icon}" aria-hidden="true"></i>'
     return RenderedStringTemplateContent(
         content_block_type="string_template",
-        string_template={"template": "$title $icon $status\n$reason\n$warned", "params": params,
+        string_template={"template": "$title $html_success_icon $status\n$reason\n$warned", "params": params,
                          "styling": {"params": {"title": {"classes": ["h6"]}, "status": {"classes": ["h6"]}}}},
         styling={"classes": ["col-12", "alert", alert, "mb-2"]})
 
@@ -287,31 +298,40 @@ def _as_tuple(value: Any) -> Any:
 def escape_values(value: Any) -> Any:
     """A copy of ``value`` (a validation result dict) with every string and dict key HTML-escaped.
 
-    See the module docstring: the views of :func:`_view` expect exactly this input.
+    ``row_condition`` stays as written: GE parses it while rendering, and shows it only as
+    string-template parameters, which the views of :func:`_view` escape.
     """
     if isinstance(value, str):
         return html.escape(value, quote=True)
     if isinstance(value, Mapping):
-        return {escape_values(key): escape_values(item) for key, item in value.items()}
+        return {escape_values(key): item if key in PARSED_BY_GE else escape_values(item)
+                for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [escape_values(item) for item in value]
     return value
 
 
-def _unchanged(value: Any) -> Any:
-    return value
+def escape_once(value: Any) -> Any:
+    """``value`` HTML-escaped if a string, leaving character references as they are.
+
+    Idempotent: a string :func:`escape_values` escaped is returned unchanged, a raw one is escaped.
+    """
+    if not isinstance(value, str):
+        return value
+    escaped = BARE_AMPERSAND.sub("&amp;", value)
+    return escaped.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
 
 
 def _view(view_class: type) -> Any:
     """A GE Jinja view for escaped inputs, whose custom styles fix the dark-mode logo.
 
-    GE's own escaping of string-template parameters is turned off: :func:`escape_values` escaped
-    every input already. The styles use GE's ``data_docs_custom_styles.css`` hook.
+    GE's own escaping of string-template parameters would escape :func:`escape_values`' output a
+    second time: :func:`escape_once` replaces it. The styles use GE's ``data_docs_custom_styles.css`` hook.
     """
     from jinja2 import ChoiceLoader, DictLoader
 
     escaped_inputs = type(view_class.__name__, (view_class,),
-                          {"_escape_template_param_value": staticmethod(_unchanged)})
+                          {"_escape_template_param_value": staticmethod(escape_once)})
     view = escaped_inputs()
     styles = DictLoader({"data_docs_custom_styles.css": DARK_MODE_LOGO_CSS})
     view.env.loader = ChoiceLoader([view.env.loader, styles])

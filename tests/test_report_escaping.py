@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 from baton.storage import LocalStorage
-from quality.report import INDEX_FILE, PAGE_FILE, render_data_docs_page, render_index_page, write_report_site
+from quality.report import (
+    INDEX_FILE,
+    PAGE_FILE,
+    escape_once,
+    escape_values,
+    render_data_docs_page,
+    render_index_page,
+    write_report_site,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 MARK = "document.documentElement.setAttribute('data-pwned','{}')"
@@ -57,7 +65,9 @@ def hostile_validation() -> dict:
         result("expect_column_values_to_be_in_set", {"column": COLUMN, "value_set": ["ok", *HOSTILE]},
                unexpected(HOSTILE[:4]), {"baton": {"name": f"in_set {SVG}", "reason": f"reason {SCRIPT}",
                                                    "on_fail": "warn"}}, notes=NOTE),
-        result("expect_column_values_to_match_regex", {"column": COLUMN, "regex": f"^(?<!x){CLOSING}$"},
+        result("expect_column_values_to_match_regex", {"column": COLUMN, "regex": f"^(?<!x){CLOSING}$",
+                                                       "row_condition": f'col("origin")=="{IMG}"',
+                                                       "condition_parser": "great_expectations"},
                unexpected(HOSTILE[3:]), {"baton": {"name": "regex"}}),
         result("expect_column_values_to_not_be_null", {"column": f"missing{SCRIPT}"}, {},
                {"baton": {"name": "missing"}}),
@@ -126,6 +136,16 @@ def test_index_page_renders_hostile_values_as_text():
     markup = render_index_page({"events": hostile_validation()})
     assert_no_payload(markup)
     assert "&amp;lt;" not in markup
+
+
+def test_template_parameters_are_escaped_once():
+    """The views' parameter escaping: raw text is escaped, text escape_values escaped is left as it is."""
+    for value in [*HOSTILE, "a & b &amp; c &#38;"]:
+        escaped = escape_values(value)
+        assert escape_once(escaped) == escaped
+        assert html.unescape(escaped) == value
+    assert escape_once(SCRIPT) == html.escape(SCRIPT, quote=True)
+    assert escape_once("a & b &amp;") == "a &amp; b &amp;"
 
 
 def test_escaping_leaves_the_validation_result_unchanged():
