@@ -434,9 +434,8 @@ def site_files(pages: Mapping[str, Mapping[str, Any]],
     ``verdicts`` (name -> Baton's verdict) are shown on the pages and the index. Static files come
     first and the index last, so a site written in this order never links to a file not written yet.
     """
-    verdicts = verdicts or {}
     documents = {f"{validate_name(name, 'report page name')}/{PAGE_FILE}":
-                 render_data_docs_page(validation, verdict=verdicts.get(name))
+                 render_data_docs_page(validation, verdict=(verdicts or {}).get(name))
                  for name, validation in pages.items()}
     documents[INDEX_FILE] = render_index_page(pages, verdicts=verdicts)
     return static_files(documents.values()) | {path: html.encode() for path, html in documents.items()}

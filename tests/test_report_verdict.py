@@ -111,6 +111,7 @@ def test_index_shows_the_baton_verdict_of_each_page():
     assert rows.keys() == {"flights", "airports"}, markup
     assert "passed" in rows["flights"] and "origin_known" in rows["flights"]
     assert "failed" in rows["airports"]
+    assert "Baton verdict" not in render_index_page(pages)  # no verdicts, no column
 
 
 def test_pages_name_the_data_asset_and_the_run():
