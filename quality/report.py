@@ -25,7 +25,7 @@ Escaping. GE's Jinja templates are ``.j2`` files, so Jinja's autoescape (``.html
 applies: GE escapes only the string parameters of its string templates. Table cells, headers, the
 breadcrumb, exception tracebacks, values inside a list, and the index table (a Python ``repr`` inside
 a ``<script>``, which bootstrap-table then inserts as HTML) all reach the page raw. Baton therefore
-escapes the *inputs* of GE's renderers: :func:`escape_values` HTML-escapes (quotes included) every
+escapes the *inputs* of GE's renderers: :func:`escape_validation` HTML-escapes (quotes included) every
 string of the validation result, dict keys too, once, and the views Baton renders with replace GE's
 parameter escaping (which would escape them a second time) by one that leaves character references
 alone. ``row_condition`` is the exception: GE parses it while rendering, so it stays as written and
@@ -104,7 +104,7 @@ LOCAL_STATIC = re.compile(r"(?:src|href)=\"(?:\.{1,2}/)*static/((?:vendor|images
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)|@import\s+['\"]([^'\"]+)")
 REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 
-PARSED_BY_GE = frozenset({"row_condition"})  # kwargs GE parses while rendering: escaped when shown
+PARSED_BY_GE = frozenset({"row_condition"})  # expectation kwargs GE parses while rendering: escaped when shown
 BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 # GE's dark-mode CSS swaps the navbar logo <img> for a background image on GX's S3 (removed):
@@ -140,7 +140,7 @@ def render_data_docs_page(validation: Mapping[str, Any], root: str = "../",
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    result = load_validation_result(escape_values(readable_samples(validation)))
+    result = load_validation_result(escape_validation(readable_samples(validation)))
     document = ValidationResultsPageRenderer().render(result)
     if verdict is not None:
         document.sections[0].content_blocks.insert(1, _verdict_block(verdict))
@@ -156,7 +156,7 @@ def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = S
     from great_expectations.render.renderer import SiteIndexPageRenderer
     from great_expectations.render.view import DefaultJinjaIndexPageView
 
-    links = [_index_link(name, load_validation_result(escape_values(validation)))
+    links = [_index_link(name, load_validation_result(escape_validation(validation)))
              for name, validation in pages.items()]
     document = SiteIndexPageRenderer.render({"site_name": html.escape(site_name), "validations_links": links})
     if verdicts is not None:
@@ -295,17 +295,26 @@ def _as_tuple(value: Any) -> Any:
     return value
 
 
-def escape_values(value: Any) -> Any:
-    """A copy of ``value`` (a validation result dict) with every string and dict key HTML-escaped.
+def escape_validation(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a validation result dict with every string and dict key HTML-escaped (:func:`escape_values`).
 
-    ``row_condition`` stays as written: GE parses it while rendering, and shows it only as
-    string-template parameters, which the views of :func:`_view` escape.
+    Only the expectations' ``kwargs.row_condition`` stays as written: GE parses it while rendering,
+    and shows it only as string-template parameters, which the views of :func:`_view` escape.
     """
+    escaped = escape_values(validation)
+    for original, result in zip(validation.get("results") or [], escaped.get("results") or [], strict=True):
+        kwargs = (original.get("expectation_config") or {}).get("kwargs") or {}
+        for key in PARSED_BY_GE & kwargs.keys():
+            result["expectation_config"]["kwargs"][key] = kwargs[key]
+    return escaped
+
+
+def escape_values(value: Any) -> Any:
+    """A copy of ``value`` with every string, and every dict key, HTML-escaped (quotes included)."""
     if isinstance(value, str):
         return html.escape(value, quote=True)
     if isinstance(value, Mapping):
-        return {escape_values(key): item if key in PARSED_BY_GE else escape_values(item)
-                for key, item in value.items()}
+        return {escape_values(key): escape_values(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [escape_values(item) for item in value]
     return value
@@ -325,7 +334,7 @@ def escape_once(value: Any) -> Any:
 def _view(view_class: type) -> Any:
     """A GE Jinja view for escaped inputs, whose custom styles fix the dark-mode logo.
 
-    GE's own escaping of string-template parameters would escape :func:`escape_values`' output a
+    GE's own escaping of string-template parameters would escape :func:`escape_validation`'s output a
     second time: :func:`escape_once` replaces it. The styles use GE's ``data_docs_custom_styles.css`` hook.
     """
     from jinja2 import ChoiceLoader, DictLoader

@@ -73,6 +73,8 @@ def hostile_validation() -> dict:
                {"baton": {"name": "missing"}}),
         result("expect_column_most_common_value_to_be_in_set", {"column": COLUMN, "value_set": [LINK]},
                {"observed_value": [SCRIPT, IMG]}, {"baton": {"name": "most_common"}}),
+        result("expect_column_value_lengths_to_equal", {"column": COLUMN, "value": 3},  # keys GE parses elsewhere
+               {"observed_value": {"row_condition": SCRIPT}}, {"baton": {"name": "lengths"}}),
         result("expect_column_distinct_values_to_be_in_set", {"column": COLUMN, "value_set": [SVG]},
                {"observed_value": [CLOSING, QUOTES], "details": {"value_counts": [
                    {"value": CLOSING, "count": 1}, {"value": QUOTES, "count": 2}]}},
@@ -82,9 +84,10 @@ def hostile_validation() -> dict:
                                     "exception_traceback": f"Traceback (most recent call last):\n{error}\n"}
     return {
         "success": False, "results": results, "suite_name": f"suite{SCRIPT}", "suite_parameters": {},
-        "statistics": {"evaluated_expectations": 5, "successful_expectations": 0,
-                       "unsuccessful_expectations": 5, "success_percent": 0.0},
-        "meta": {"great_expectations_version": "1.24.1", "batch_spec": {"batch_data": "SparkDataFrame"},
+        "statistics": {"evaluated_expectations": 6, "successful_expectations": 0,
+                       "unsuccessful_expectations": 6, "success_percent": 0.0},
+        "meta": {"great_expectations_version": "1.24.1",
+                 "batch_spec": {"batch_data": "SparkDataFrame", "row_condition": SCRIPT},
                  "active_batch_definition": {"datasource_name": "baton_spark", "data_asset_name": f"asset{IMG}"},
                  "run_id": {"run_name": f"run{SVG}", "run_time": "2026-12-05T20:00:00+00:00"},
                  "validation_time": "2026-12-05T20:00:00+00:00"},
