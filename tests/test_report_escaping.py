@@ -83,11 +83,12 @@ def hostile_validation() -> dict:
     results[2]["exception_info"] = {"raised_exception": True, "exception_message": error,
                                     "exception_traceback": f"Traceback (most recent call last):\n{error}\n"}
     return {
-        "success": False, "results": results, "suite_name": f"suite{SCRIPT}", "suite_parameters": {},
+        "success": False, "results": results, "suite_name": f"suite{SCRIPT}", "suite_parameters": {"codes": HOSTILE},
         "statistics": {"evaluated_expectations": 6, "successful_expectations": 0,
                        "unsuccessful_expectations": 6, "success_percent": 0.0},
         "meta": {"great_expectations_version": "1.24.1",
-                 "batch_spec": {"batch_data": "SparkDataFrame", "row_condition": SCRIPT},
+                 "batch_spec": {"batch_data": "SparkDataFrame", "row_condition": SCRIPT,
+                                "data_asset_name": f"asset{CLOSING}"},
                  "active_batch_definition": {"datasource_name": "baton_spark", "data_asset_name": f"asset{IMG}"},
                  "run_id": {"run_name": f"run{SVG}", "run_time": "2026-12-05T20:00:00+00:00"},
                  "validation_time": "2026-12-05T20:00:00+00:00"},
@@ -186,7 +187,8 @@ def test_no_hostile_value_runs_in_chromium(tmp_path):
         assert "data-pwned=" not in dom, f"a hostile value ran in {page}"
         assert "bootstrap-table" in dom, f"{page}: GE's scripts did not run"
         text = html.unescape(re.sub(r"<[^>]+>", "", dom))
-        shown = (SCRIPT, IMG, SVG, CLOSING, QUOTES) if page.name == PAGE_FILE else (f"suite{SCRIPT}",)
+        shown = ((SCRIPT, IMG, SVG, CLOSING, QUOTES, f"asset{CLOSING}") if page.name == PAGE_FILE
+                 else (f"suite{SCRIPT}", f"run{SVG}"))
         for value in shown:
             assert value in text, f"{page} does not show {value!r}"
     assert validation == copy.deepcopy(hostile_validation())
