@@ -10,13 +10,11 @@ Needs /usr/bin/chromium for the browser test: ``scripts/install-chromium.sh``.
 
 from __future__ import annotations
 
-import copy
 import html
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
+from test_report_offline import run_chromium
 
 from baton.storage import LocalStorage
 from quality.report import (
@@ -29,7 +27,6 @@ from quality.report import (
     write_report_site,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
 MARK = "document.documentElement.setAttribute('data-pwned','{}')"
 SCRIPT = f"<script>{MARK.format('script')}</script>"
 IMG = f'<img src=x onerror="{MARK.format("img")}">'
@@ -161,29 +158,13 @@ def test_escaping_leaves_the_validation_result_unchanged():
 
 # --- in Chromium, network blocked ----------------------------------------------------------------
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
-    "--virtual-time-budget=5000", "--dump-dom",
-]
-
-
-def dump_dom(page: Path, profile: Path) -> str:
-    """The DOM of ``page`` after its scripts ran (fails, never skips, without Chromium)."""
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-chromium.sh (Debian package 'chromium')")
-    command = [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, f"chromium failed ({done.returncode}): {done.stderr[-2000:]}"
-    return done.stdout
-
-
 @pytest.mark.slow
 def test_no_hostile_value_runs_in_chromium(tmp_path):
     validation = hostile_validation()
     write_report_site(LocalStorage(tmp_path).write_bytes, "quality", {"events": validation})
     for page in (tmp_path / "quality" / "events" / PAGE_FILE, tmp_path / "quality" / INDEX_FILE):
-        dom = dump_dom(page, tmp_path / "profile")
+        dom, requests = run_chromium(page, tmp_path / page.parent.name, "--dump-dom")
+        assert requests == []
         assert "data-pwned=" not in dom, f"a hostile value ran in {page}"
         assert "bootstrap-table" in dom, f"{page}: GE's scripts did not run"
         text = html.unescape(re.sub(r"<[^>]+>", "", dom))
@@ -191,4 +172,4 @@ def test_no_hostile_value_runs_in_chromium(tmp_path):
                  else (f"suite{SCRIPT}", f"run{SVG}"))
         for value in shown:
             assert value in text, f"{page} does not show {value!r}"
-    assert validation == copy.deepcopy(hostile_validation())
+    assert validation == hostile_validation()
