@@ -11,6 +11,7 @@ Needs /usr/bin/chromium for the browser test: ``scripts/install-chromium.sh``.
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -137,6 +138,29 @@ def test_index_page_renders_hostile_values_as_text():
     markup = render_index_page({"events": hostile_validation()})
     assert_no_payload(markup)
     assert "&amp;lt;" not in markup
+
+
+def plain_twin(validation: dict) -> dict:
+    """``validation`` with a plain word in place of each hostile value (inside longer strings too)."""
+    text = json.dumps(validation)
+    for index, value in enumerate(sorted([*HOSTILE, NOTE], key=len, reverse=True)):
+        text = text.replace(json.dumps(value)[1:-1], f"value{index}")
+    return json.loads(text)
+
+
+def structure(markup: str) -> tuple[list[tuple[str, list[str]]], int]:
+    """The elements of a page (tag and attribute names, in order) and its number of scripts."""
+    page = Page(markup)
+    return [(tag, sorted(attributes)) for tag, attributes in page.tags()], len(page.scripts)
+
+
+def test_values_never_change_the_structure_of_a_page():
+    """Rendered from hostile values or from plain words in their place, a page has the same elements."""
+    hostile = hostile_validation()
+    plain = plain_twin(hostile)
+    assert "data-pwned" not in json.dumps(plain)
+    assert structure(render_data_docs_page(hostile)) == structure(render_data_docs_page(plain))
+    assert structure(render_index_page({"events": hostile})) == structure(render_index_page({"events": plain}))
 
 
 def test_template_parameters_are_escaped_once():
