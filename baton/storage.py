@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 from baton.paths import WorkflowBucket
 
+FILE_MODE = 0o644  # what a plain open() gives under the usual umask 022
+
 
 class Storage(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
@@ -55,6 +57,7 @@ class LocalStorage:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600: reports and manifests are for every reader
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

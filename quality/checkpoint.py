@@ -28,7 +28,7 @@ from baton.stage import StageContext
 from baton.storage import read_json
 from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, evaluate, make_verdict
 from quality.references import KeyReference, no_orphans, orphans
-from quality.report import write_report_site
+from quality.report import run_name, with_names, write_report_site
 from quality.suite import Suite, suite_from_dict
 
 REASON_COLUMN = "_baton_reason"
@@ -185,8 +185,13 @@ def correction_verdict(suite: Suite, accounting: Accounting, remaining: DataFram
 
 
 def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
-    """GE's validation result of ``dataset``; its Data Docs page comes with the stage's report site."""
-    ctx.write_object(f"{ctx.paths.quality(dataset)}/{VALIDATION_FILE}", result.validation)
+    """GE's validation result of ``dataset``; its Data Docs page comes with the stage's report site.
+
+    The result names its data asset (``dataset``) and its run (job/stage/execution id: the stage
+    does not know the pipeline's name, its job's name stands for it).
+    """
+    run = run_name(ctx.job, ctx.current_stage, ctx.execution_id)
+    ctx.write_object(f"{ctx.paths.quality(dataset)}/{VALIDATION_FILE}", with_names(result.validation, dataset, run))
 
 
 def quality_summary(verdict: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,14 +220,15 @@ def stage_verdict(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Write the report site (GE's Data Docs of every gated dataset, offline), then ``quality/verdict.json``.
+    """Write the report site (GE's Data Docs of every gated dataset with its verdict, offline), then
+    ``quality/verdict.json``.
 
     The verdict comes last, after every dataset of the stage is committed.
     """
     verdict = stage_verdict(parts) | {"executionId": ctx.execution_id, "stage": ctx.current_stage}
     reports = {d: f"{ctx.paths.quality(d)}/{VALIDATION_FILE}" for d in parts}
     pages = {d: read_json(ctx.storage, key) for d, key in reports.items() if ctx.storage.exists(key)}
-    write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages)
+    write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages, verdicts=parts)
     ctx.write_object(ctx.paths.verdict, verdict)
     # stderr: a `baton run --json` prints only its JSON object on stdout
     print(f"baton: {ctx.current_stage} verdict: " + json.dumps(

@@ -14,19 +14,42 @@ A report site under a quality prefix looks like this (every link relative)::
     static/vendor/...           the vendored CSS/JS/fonts these pages use
     static/images/...           GE's logo and favicon
 
-``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation})``
-writes it to local or S3 storage alike.
+``write_report_site(storage.write_bytes, "executions/{id}/{stage}/quality", {dataset: validation},
+verdicts={dataset: verdict})`` writes it to local or S3 storage alike. GE's status says whether every
+expectation succeeded; Baton's verdict (passed, passed within tolerance, correctable, failed, and the
+``on_fail: warn`` failures that block nothing) is shown beside it on each page and in the index.
+:func:`with_names` names a result's data asset and run, which GE's pages otherwise show as "None".
+Compound-key samples are shown as tuples (:func:`readable_samples`).
+
+Escaping. GE's Jinja templates are ``.j2`` files, so Jinja's autoescape (``.html``/``.xml`` only) never
+applies: GE escapes only the string parameters of its string templates. Table cells, headers, the
+breadcrumb, exception tracebacks, values inside a list, and the index table (a Python ``repr`` inside
+a ``<script>``, which bootstrap-table then inserts as HTML) all reach the page raw. Baton therefore
+escapes the *inputs* of GE's renderers: :func:`escape_validation` HTML-escapes (quotes included) every
+string of the validation result, dict keys too, once, and the views Baton renders with replace GE's
+parameter escaping (which would escape them a second time) by one that leaves character references
+alone. ``row_condition`` is the exception: GE parses it while rendering, so it stays as written and
+reaches the page only as string-template parameters, which that escaping covers. Every character that came from data, a
+suite, a parameter or an error message then reaches the page as an entity or as itself, never as
+``<``, ``>``, ``&``, ``"`` or ``'``, in whichever context GE puts it: text, a quoted attribute, or a
+quoted string in a script whose content is used as HTML. (Expectation ``notes``, the one Markdown
+input, appear only on suite pages, which a report site does not have. Vega charts show the escaped
+text of values holding those characters: ``A&amp;B``.) This was preferred over sanitising the
+rendered page: a parser cannot tell GE's own scripts and handlers from injected ones, while an
+input pass is complete by construction (GE's structural strings, such as expectation types and
+result keys, contain none of the escaped characters, so escaping leaves them unchanged).
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
 from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from baton.paths import validate_name
 
@@ -81,6 +104,9 @@ LOCAL_STATIC = re.compile(r"(?:src|href)=\"(?:\.{1,2}/)*static/((?:vendor|images
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)|@import\s+['\"]([^'\"]+)")
 REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 
+PARSED_BY_GE = frozenset({"row_condition"})  # expectation kwargs GE parses while rendering: escaped when shown
+BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+
 # GE's dark-mode CSS swaps the navbar logo <img> for a background image on GX's S3 (removed):
 # keep the bundled logo visible instead, inverted for the dark background.
 DARK_MODE_LOGO_CSS = """
@@ -103,34 +129,219 @@ def load_validation_result(d: Mapping[str, Any]) -> Any:
     return expectationSuiteValidationResultSchema.load(dict(d))
 
 
-def render_data_docs_page(validation: Mapping[str, Any], root: str = "../") -> str:
+def render_data_docs_page(validation: Mapping[str, Any], root: str = "../",
+                          verdict: Mapping[str, Any] | None = None) -> str:
     """The HTML of GE's Data Docs page for one validation result dict, with no network references.
 
     ``root`` is the report site's root relative to the page: the default fits
     ``{quality prefix}/{dataset}/data_docs.html`` with the site's ``static/`` in the quality prefix.
+    ``verdict`` (Baton's verdict of the dataset) is shown right under GE's status.
     """
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
-    document = ValidationResultsPageRenderer().render(load_validation_result(validation))
+    result = load_validation_result(escape_validation(readable_samples(validation)))
+    document = ValidationResultsPageRenderer().render(result)
+    if verdict is not None:
+        document.sections[0].content_blocks.insert(1, _verdict_block(verdict))
     return make_offline(_view(DefaultJinjaPageView).render(document), root)
 
 
-def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = SITE_NAME) -> str:
-    """GE's Data Docs index page listing the validation results ``pages`` (name -> result dict)."""
+def render_index_page(pages: Mapping[str, Mapping[str, Any]], site_name: str = SITE_NAME,
+                      verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """GE's Data Docs index page listing the validation results ``pages`` (name -> result dict).
+
+    With ``verdicts`` (name -> Baton's verdict), a "Baton verdict" column follows GE's status.
+    """
     from great_expectations.render.renderer import SiteIndexPageRenderer
     from great_expectations.render.view import DefaultJinjaIndexPageView
 
-    links = [_index_link(name, load_validation_result(validation)) for name, validation in pages.items()]
-    document = SiteIndexPageRenderer.render({"site_name": site_name, "validations_links": links})
+    links = [_index_link(name, load_validation_result(escape_validation(validation)))
+             for name, validation in pages.items()]
+    document = SiteIndexPageRenderer.render({"site_name": html.escape(site_name), "validations_links": links})
+    if verdicts is not None:
+        for table in _tables(document):
+            _add_verdict_column(table, verdicts)
     return make_offline(_view(DefaultJinjaIndexPageView).render(document), "")
 
 
+def run_name(pipeline: str, stage: str, execution_id: str) -> str:
+    """The run name of a stage's reports: ``{pipeline}/{stage}/{execution id}``."""
+    return f"{pipeline}/{stage}/{execution_id}"
+
+
+def with_names(validation: Mapping[str, Any], asset: str, run: str) -> dict[str, Any]:
+    """A copy of ``validation`` naming its data asset and its run, as GE's pages show them.
+
+    GE's page header reads ``meta.batch_spec.data_asset_name`` ("Data asset: None" without it) and
+    the run name from ``meta.run_id.run_name``.
+    """
+    meta = dict(validation.get("meta") or {})
+    meta["batch_spec"] = dict(meta.get("batch_spec") or {}, data_asset_name=asset)
+    meta["run_id"] = dict(meta.get("run_id") or {}, run_name=run)
+    meta["run_id"].setdefault("run_time", meta.get("validation_time"))
+    return dict(validation, meta=meta)
+
+
+def verdict_status(verdict: Mapping[str, Any]) -> str:
+    """passed, passed within tolerance (rows quarantined), correctable, or failed."""
+    if verdict.get("passed"):
+        return "passed within tolerance" if verdict.get("failedRows") else "passed"
+    return "correctable" if verdict.get("correctable") else "failed"
+
+
+def warned(verdict: Mapping[str, Any]) -> list[str]:
+    """The failed expectations whose ``on_fail`` is ``warn``: reported, never blocking nor quarantining."""
+    return [str(e.get("name")) for e in verdict.get("failedExpectations") or [] if e.get("onFail") == "warn"]
+
+
+VERDICT_STYLES = {"passed": ("fa-check-circle text-success", "alert-success"),
+                  "passed within tolerance": ("fa-check-circle text-warning", "alert-warning"),
+                  "correctable": ("fa-wrench text-warning", "alert-warning"),
+                  "failed": ("fa-times text-danger", "alert-danger")}
+
+
+def _verdict_block(verdict: Mapping[str, Any]) -> Any:
+    """A GE string-template block: Baton's verdict, its reason, and the ``warn`` failures.
+
+    Each parameter is escaped here (the view's :func:`escape_once` then leaves it as it is).
+    """
+    from great_expectations.render import RenderedStringTemplateContent
+
+    status = verdict_status(verdict)
+    icon, alert = VERDICT_STYLES[status]
+    warn = warned(verdict)
+    params = {"title": "Baton verdict:", "status": status, "reason": str(verdict.get("reason") or ""),
+              "warned": f"on_fail warn (reported, not blocking): {', '.join(warn)}" if warn else ""}
+    params = {k: html.escape(v, quote=True) for k, v in params.items()}
+    # GE's name for a trusted icon parameter: its views leave it raw
+    params["html_success_icon"] = f'<i class="fas {icon}" aria-hidden="true"></i>'
+    return RenderedStringTemplateContent(
+        content_block_type="string_template",
+        string_template={"template": "$title $html_success_icon $status\n$reason\n$warned", "params": params,
+                         "styling": {"params": {"title": {"classes": ["h6"]}, "status": {"classes": ["h6"]}}}},
+        styling={"classes": ["col-12", "alert", alert, "mb-2"]})
+
+
+def _tables(document: Any) -> list[Any]:
+    """GE's bootstrap tables anywhere in a rendered document (the index nests them in tabs)."""
+    if hasattr(document, "table_columns"):
+        return [document]
+    if isinstance(document, Mapping):
+        children: Iterable[Any] = document.values()
+    elif isinstance(document, list | tuple):
+        children = document
+    elif hasattr(document, "__dict__"):
+        children = vars(document).values()
+    else:
+        return []
+    return [table for child in children for table in _tables(child)]
+
+
+def _add_verdict_column(table: Any, verdicts: Mapping[str, Mapping[str, Any]]) -> None:
+    """Add "Baton verdict" after GE's status column of the validations table, one cell per page."""
+    fields = [column.get("field") for column in table.table_columns]
+    if "validation_success" not in fields:
+        return
+    table.table_columns.insert(fields.index("validation_success") + 1, {
+        "field": "baton_verdict", "title": "Baton verdict", "sortable": "true", "filterControl": "input"})
+    for row in table.table_data:
+        name = posixpath.dirname(unquote(row.get("_table_row_link_path") or ""))
+        verdict = verdicts.get(name)
+        row["baton_verdict"] = _verdict_cell(verdict) if verdict is not None else ""
+
+
+def _verdict_cell(verdict: Mapping[str, Any]) -> str:
+    """Escaped HTML of an index cell: icon, status, and the ``warn`` failures."""
+    status = verdict_status(verdict)
+    warn = warned(verdict)
+    text = f"{status}; on_fail warn: {', '.join(warn)}" if warn else status
+    return f'<i class="fas {VERDICT_STYLES[status][0]}" aria-hidden="true"></i> {html.escape(text, quote=True)}'
+
+
+def readable_samples(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``validation`` whose multi-value samples read as tuples: ``(1, 'apar', 'ilu')``.
+
+    GE reports a compound-key sample (multicolumn expectations) as a dict (``partial_unexpected_list``)
+    or a list (the values of ``partial_unexpected_counts``) and renders the one as a dict and the
+    other glued together (``1aparilu``).
+    """
+    copied = dict(validation)
+    copied["results"] = [_with_readable_samples(result) for result in validation.get("results") or []]
+    return copied
+
+
+def _with_readable_samples(result: Mapping[str, Any]) -> dict[str, Any]:
+    details = result.get("result")
+    if not isinstance(details, Mapping):
+        return dict(result)
+    readable = dict(details)
+    for key in ("partial_unexpected_list", "unexpected_list"):
+        if isinstance(details.get(key), list):
+            readable[key] = [_as_tuple(value) for value in details[key]]
+    if isinstance(details.get("partial_unexpected_counts"), list):
+        readable["partial_unexpected_counts"] = [
+            dict(count, value=_as_tuple(count["value"])) if isinstance(count, Mapping) and "value" in count else count
+            for count in details["partial_unexpected_counts"]]
+    return dict(result, result=readable)
+
+
+def _as_tuple(value: Any) -> Any:
+    """A compound sample (dict of column -> value, or list of values) as tuple text; anything else as is."""
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list):
+        return f"({', '.join(map(repr, value))}{',' if len(value) == 1 else ''})"
+    return value
+
+
+def escape_validation(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a validation result dict with every string and dict key HTML-escaped (:func:`escape_values`).
+
+    Only the expectations' ``kwargs.row_condition`` stays as written: GE parses it while rendering,
+    and shows it only as string-template parameters, which the views of :func:`_view` escape.
+    """
+    escaped = escape_values(validation)
+    for original, result in zip(validation.get("results") or [], escaped.get("results") or [], strict=True):
+        kwargs = (original.get("expectation_config") or {}).get("kwargs") or {}
+        for key in PARSED_BY_GE & kwargs.keys():
+            result["expectation_config"]["kwargs"][key] = kwargs[key]
+    return escaped
+
+
+def escape_values(value: Any) -> Any:
+    """A copy of ``value`` with every string, and every dict key, HTML-escaped (quotes included)."""
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, Mapping):
+        return {escape_values(key): escape_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_values(item) for item in value]
+    return value
+
+
+def escape_once(value: Any) -> Any:
+    """``value`` HTML-escaped if a string, leaving character references as they are.
+
+    Idempotent: a string :func:`escape_values` escaped is returned unchanged, a raw one is escaped.
+    """
+    if not isinstance(value, str):
+        return value
+    escaped = BARE_AMPERSAND.sub("&amp;", value)
+    return escaped.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
+
+
 def _view(view_class: type) -> Any:
-    """A GE Jinja view whose custom styles (GE's ``data_docs_custom_styles.css`` hook) fix the dark-mode logo."""
+    """A GE Jinja view for escaped inputs, whose custom styles fix the dark-mode logo.
+
+    GE's own escaping of string-template parameters would escape :func:`escape_validation`'s output a
+    second time: :func:`escape_once` replaces it. The styles use GE's ``data_docs_custom_styles.css`` hook.
+    """
     from jinja2 import ChoiceLoader, DictLoader
 
-    view = view_class()
+    escaped_inputs = type(view_class.__name__, (view_class,),
+                          {"_escape_template_param_value": staticmethod(escape_once)})
+    view = escaped_inputs()
     styles = DictLoader({"data_docs_custom_styles.css": DARK_MODE_LOGO_CSS})
     view.env.loader = ChoiceLoader([view.env.loader, styles])
     return view
@@ -225,26 +436,30 @@ def css_references(css: str) -> list[str]:
     return [ref for ref in refs if not ref.startswith("data:")]
 
 
-def site_files(pages: Mapping[str, Mapping[str, Any]]) -> dict[str, bytes]:
+def site_files(pages: Mapping[str, Mapping[str, Any]],
+               verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, bytes]:
     """Every file of a report site for ``pages`` (name -> validation result dict), by relative path.
 
-    Static files come first and the index last, so a site written in this order never links to a
-    file not written yet.
+    ``verdicts`` (name -> Baton's verdict) are shown on the pages and the index. Static files come
+    first and the index last, so a site written in this order never links to a file not written yet.
     """
-    documents = {f"{validate_name(name, 'report page name')}/{PAGE_FILE}": render_data_docs_page(validation)
+    documents = {f"{validate_name(name, 'report page name')}/{PAGE_FILE}":
+                 render_data_docs_page(validation, verdict=(verdicts or {}).get(name))
                  for name, validation in pages.items()}
-    documents[INDEX_FILE] = render_index_page(pages)
+    documents[INDEX_FILE] = render_index_page(pages, verdicts=verdicts)
     return static_files(documents.values()) | {path: html.encode() for path, html in documents.items()}
 
 
 def write_report_site(write_bytes: Callable[[str, bytes], None], prefix: str,
-                      pages: Mapping[str, Mapping[str, Any]]) -> list[str]:
+                      pages: Mapping[str, Mapping[str, Any]],
+                      verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """Write the report site of ``pages`` under ``prefix`` with ``write_bytes(key, data)``; return the keys.
 
-    ``write_bytes`` is e.g. ``LocalStorage.write_bytes`` or ``S3Storage.write_bytes``.
+    ``write_bytes`` is e.g. ``LocalStorage.write_bytes`` or ``S3Storage.write_bytes``; ``verdicts``
+    as for :func:`site_files`.
     """
     keys = []
-    for path, data in site_files(pages).items():
+    for path, data in site_files(pages, verdicts).items():
         key = posixpath.join(prefix, path) if prefix else path
         write_bytes(key, data)
         keys.append(key)

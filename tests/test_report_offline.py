@@ -48,6 +48,17 @@ SUITE = {
     ],
 }
 
+VERDICTS = {  # Baton's verdicts as the gate makes them (the null name is quarantined within tolerance)
+    "events": {"suite": "events_report", "passed": True, "correctable": False, "rows": 4, "failedRows": 1,
+               "correctableRows": 0, "tolerance": 0.5, "reason": "1 of 4 rows (25.0%) failed uncorrectable "
+               "expectations and are quarantined, within the tolerance of 50.0%.",
+               "failedExpectations": [{"name": "name_present", "type": "expect_column_values_to_not_be_null",
+                                       "onFail": "quarantine", "unexpectedCount": 1, "success": False}]},
+    "events_clean": {"suite": "events_report", "passed": True, "correctable": False, "rows": 4, "failedRows": 0,
+                     "correctableRows": 0, "tolerance": 0.5, "reason": "All 4 rows passed suite 'events_report'.",
+                     "failedExpectations": []},
+}
+
 
 @pytest.fixture(scope="module")
 def validations(spark):
@@ -63,7 +74,7 @@ def validations(spark):
 def site(tmp_path_factory, validations) -> Path:
     """The report site written through ``LocalStorage.write_bytes``; returns its root directory."""
     bucket = tmp_path_factory.mktemp("bucket")
-    keys = write_report_site(LocalStorage(bucket).write_bytes, PREFIX, validations)
+    keys = write_report_site(LocalStorage(bucket).write_bytes, PREFIX, validations, verdicts=VERDICTS)
     assert keys[-1] == f"{PREFIX}/{INDEX_FILE}"
     return bucket / PREFIX
 
@@ -199,6 +210,7 @@ def test_index_lists_the_validations_offline(site, tmp_path):
     assert requests == []
     assert sorted(table_rows(dom)) == [f"events/{PAGE_FILE}", f"events_clean/{PAGE_FILE}"]
     assert "fa-times text-danger" in dom and "fa-check-circle text-success" in dom
+    assert "Baton verdict" in dom and "passed within tolerance" in dom  # bootstrap-table drew the column
     shot = tmp_path / "index.png"
     _, requests = run_chromium(site / INDEX_FILE, tmp_path / "shot", f"--screenshot={shot}")
     assert requests == []
@@ -211,6 +223,7 @@ def test_validation_page_shows_the_failure_offline(site, tmp_path):
     assert requests == []
     assert "values must never be null" in dom
     assert "1 unexpected values found" in dom and "fa-times text-danger" in dom
+    assert "Baton verdict:" in dom and "passed within tolerance" in dom
     assert 'class="bootstrap-table' in dom  # the expectation tables went through bootstrap-table
     assert dom.count('class="marks"') >= 2  # vega drew both KL-divergence charts
     shot = tmp_path / "validation.png"
