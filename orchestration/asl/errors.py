@@ -25,6 +25,7 @@ DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 
 
 class DefinitionError(ValueError):
