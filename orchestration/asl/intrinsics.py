@@ -95,6 +95,9 @@ class _Literal:
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         return self.value
 
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        return json.dumps(self.value, ensure_ascii=False)
+
 
 class _Text(_Literal):
     """A string literal; ``pieces`` is the text split at its unescaped ``{}`` placeholders."""
@@ -112,6 +115,9 @@ class _Path:
     def __init__(self, path: JsonPath, context: bool):
         self.path = path
         self.context = context
+
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        return path(("$" if self.context else "") + self.path.text)
 
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         try:
@@ -136,6 +142,29 @@ class Call:
 
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         return self._function([arg.evaluate(data, env) for arg in self.args], env)
+
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        """The same computation as a JSONata expression; ``path`` translates each JSONPath argument.
+
+        Covers the functions with a JSONata equivalent of the same result on the values Baton passes
+        (strings, arrays, objects); raises ``ValueError`` for the others.
+        """
+        args = [arg.to_jsonata(path) for arg in self.args]
+        if self.name == "States.Format" and isinstance(self.args[0], _Text):
+            pieces = [json.dumps(piece, ensure_ascii=False) for piece in self.args[0].pieces]
+            parts = [pieces[0]] + [part for value, piece in zip(args[1:], pieces[1:], strict=True)
+                                   for part in (f"({value})", piece)]
+            parts = [part for part in parts if part != '""']
+            if len(args) == 2 and parts == [f"({args[1]})"]:
+                return f"$string{parts[0]}"
+            return "(" + " & ".join(parts or ['""']) + ")"
+        simple = {"States.JsonToString": "$string", "States.StringToJson": "$parse", "States.ArrayPartition":
+                  "$partition", "States.ArrayRange": "$range", "States.Hash": "$hash", "States.UUID": "$uuid"}
+        if self.name in simple:
+            return f"{simple[self.name]}({', '.join(args)})"
+        if self.name == "States.Array":
+            return f"[{', '.join(args)}]"
+        raise ValueError(f"{self.name} has no JSONata form here")
 
 
 class _Parser:
