@@ -405,7 +405,8 @@ def _check_processor_config(processor: dict, where: str) -> None:
 
 
 class ChoiceState(State):
-    """The matched rule's Assign (and Output, in JSONata) apply; the state's own apply when Default is taken."""
+    """The state's Assign applies whichever rule matches, and so does the matched rule's (which wins on a name
+    both set); the matched rule's Output (JSONata) replaces the state's."""
 
     kind = "Choice"
     fields = _IO | {"Choices", "Default", "Assign"}
@@ -428,9 +429,12 @@ class ChoiceState(State):
         if matched is None and self.default is None:
             raise StatesError(NO_CHOICE_MATCHED, f"No Choices rule of state '{self.name}' matched and it has no "
                                                  "Default")
-        target, assign, output = ((matched.next, matched.assign, matched.output) if matched is not None
-                                  else (self.default, self.assign, self.output))
-        values = assign.values(source, visit) if assign is not None else None
+        target, output, values = self.default, self.output, self._assigned(source, visit)
+        if matched is not None:
+            target = matched.next
+            output = matched.output or output
+            if matched.assign is not None:
+                values = {**(values or {}), **matched.assign.values(source, visit)}
         if self.jsonata:
             result = data if output is None else output.evaluate(source, visit)
         else:
