@@ -283,3 +283,12 @@ def test_a_jsonpath_machine_does_not_load_the_jsonata_engine():
               "m.execute({}, clock=FakeClock()); print('jsonatapy' in sys.modules)")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert json.loads(loaded.strip().lower()) is False
+
+
+def test_a_failed_expression_is_recorded_once_as_an_evaluation_failed_event():
+    definition = jsonata(("Call", {"Type": "Task", "Resource": ECHO, "Arguments": {"x": "{% $states.input.nope %}"},
+                                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]}),
+                         ("Done", {"Type": "Succeed"}))
+    events = [event for event in run(definition).history if event["type"] == "EvaluationFailed"]
+    assert [event["evaluationFailedEventDetails"] | {"cause": None} for event in events] == [
+        {"error": "States.QueryEvaluationError", "cause": None, "location": "Arguments/x", "state": "Call"}]

@@ -231,7 +231,7 @@ class _Condition(Rule):
         value = self._condition.evaluate(data, env)
         if not isinstance(value, bool):
             raise StatesError(QUERY_EVALUATION_ERROR, f"The Condition of a Choice rule must evaluate to a boolean, "
-                                                      f"got {json_type(value)}")
+                                                      f"got {json_type(value)}", location="Condition")
         return value
 
 

@@ -54,6 +54,7 @@ from orchestration.asl.clock import Clock, RealClock, format_timestamp
 from orchestration.asl.errors import (
     DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
@@ -359,6 +360,7 @@ def run_program(run: _Run, program: Program, data: Any, previous: int, variables
         try:
             name, data = state.run(data, visit)
         except StatesError as error:
+            visit.record_evaluation_failure(error)
             raise error.locate(state.name, visit.entered_id) from None
         output = dumps(data)  # serialized once: measured against the quota, then recorded
         if exceeds_quota(output):
@@ -413,6 +415,13 @@ class _Visit:
 
     def new_uuid(self) -> str:
         return self._run.new_uuid()
+
+    def record_evaluation_failure(self, error: StatesError) -> None:
+        """An EvaluationFailed event for a failed JSONata expression (once, before Retry or Catch handle it)."""
+        if error.error == QUERY_EVALUATION_ERROR and not error.recorded:
+            error.recorded = True
+            details = {"error": error.error, "cause": error.cause, "location": error.location, "state": self.name}
+            self.emit("EvaluationFailed", {key: value for key, value in details.items() if value is not None})
 
     def assign(self, values: dict[str, Any] | None) -> None:
         """Store the values of the state's Assign, once everything in the state has read the old ones."""

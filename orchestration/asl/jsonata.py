@@ -13,7 +13,8 @@ Step Functions runs JSONata 2.0 with its own functions added, and without ``$eva
   same seed), ``$uuid()`` (the execution's UUID factory), ``$parse(json_text)``.
 
 An expression that fails, returns nothing (undefined) or returns a function fails the state with
-``States.QueryEvaluationError``, which Retry and Catch handle like any error.
+``States.QueryEvaluationError``, which Retry and Catch handle like any error; the history records an
+``EvaluationFailed`` event (state, error, cause, location: the field) first.
 
 The engine is jsonatapy (docs/architecture.md says why); it is imported when the first JSONata
 definition is loaded, so a JSONPath machine costs nothing more.
@@ -73,7 +74,8 @@ class Expression:
 
     def _error(self, what: str) -> StatesError:
         return StatesError(QUERY_EVALUATION_ERROR,
-                           f"The JSONata expression '{self.text}' specified for the field '{self.field}' {what}")
+                           f"The JSONata expression '{self.text}' specified for the field '{self.field}' {what}",
+                           location=self.field)
 
 
 class Value:

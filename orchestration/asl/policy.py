@@ -56,6 +56,8 @@ class RetryVisit(Protocol):
 
     def new_uuid(self) -> str: ...
 
+    def record_evaluation_failure(self, error: StatesError) -> None: ...
+
     def retried(self) -> None: ...
 
     def sleep(self, seconds: float) -> None: ...
@@ -125,6 +127,7 @@ class ErrorPolicy:
             try:
                 return None, *attempt()
             except StatesError as error:
+                visit.record_evaluation_failure(error)
                 delay = self._next_delay(error, retries, visit.rng)
                 if delay is not None:
                     visit.retried()

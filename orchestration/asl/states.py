@@ -378,7 +378,7 @@ class MapState(_ResultState):
         items = self.items.evaluate({"input": effective, "context": visit.context}, visit)
         if not isinstance(items, list):
             raise StatesError(QUERY_EVALUATION_ERROR, f"The Items of the Map state '{self.name}' must be a JSON "
-                                                      f"array, got {json_type(items)}")
+                                                      f"array, got {json_type(items)}", location="Items")
         return items
 
 
@@ -484,7 +484,7 @@ class WaitState(State):
         moment = parse_timestamp(value)
         if moment is None:
             raise StatesError(QUERY_EVALUATION_ERROR, f"The Timestamp of the Wait state '{self.name}' must be an "
-                                                      f"RFC 3339 timestamp, got {dumps(value)}")
+                                                      f"RFC 3339 timestamp, got {dumps(value)}", location="Timestamp")
         return max(0.0, (moment - visit.now()).total_seconds())
 
     def _seconds(self, effective: Any, visit: Visit) -> float:
@@ -563,7 +563,7 @@ class FailState(State):
             value = part.evaluate({"input": data, "context": visit.context}, visit)
             if not isinstance(value, str):
                 raise StatesError(QUERY_EVALUATION_ERROR, f"The {part.field} of a Fail state must evaluate to a "
-                                                          f"string, got {json_type(value)}")
+                                                          f"string, got {json_type(value)}", location=part.field)
             return value
         if not isinstance(part, Dynamic):
             return part
@@ -586,7 +586,7 @@ def _seconds(value: int | Expression | None, states: dict[str, Any], visit: Visi
     number = value.evaluate(states, visit)
     if json_type(number) != "number" or number != int(number) or number < minimum:
         raise StatesError(QUERY_EVALUATION_ERROR, f"The field '{value.field}' must evaluate to an integer >= "
-                                                  f"{minimum}, got {dumps(number)}")
+                                                  f"{minimum}, got {dumps(number)}", location=value.field)
     return int(number)
 
 
