@@ -292,3 +292,16 @@ def test_a_failed_expression_is_recorded_once_as_an_evaluation_failed_event():
     events = [event for event in run(definition).history if event["type"] == "EvaluationFailed"]
     assert [event["evaluationFailedEventDetails"] | {"cause": None} for event in events] == [
         {"error": "States.QueryEvaluationError", "cause": None, "location": "Arguments/x", "state": "Call"}]
+
+
+def test_task_timeout_seconds_may_be_an_expression():
+    definition = jsonata(("Call", {"Type": "Task", "Resource": ECHO, "TimeoutSeconds": "{% $states.input.limit %}",
+                                   "Arguments": {}}))
+
+    def slow(parameters, context):
+        context.clock.sleep(10)
+        return {}
+
+    assert run(definition, {"limit": 5}, **{ECHO: slow}).error == "States.Timeout"
+    assert run(definition, {"limit": 60}, **{ECHO: slow}).status == "SUCCEEDED"
+    assert run(definition, {"limit": 0}, **{ECHO: slow}).error == "States.QueryEvaluationError"

@@ -296,9 +296,8 @@ class TaskState(_ResultState):
         if self.waits_for_token:
             visit.issue_task_token()  # before Parameters, which pass $$.Task.Token on; a new one per attempt
         parameters = self.payload(effective, visit)
-        states = {"input": effective, "context": visit.context}
-        return visit.invoke(self.resource, parameters, _seconds(self.timeout, states, visit, 1),
-                            _seconds(self.heartbeat, states, visit, 1))
+        return visit.invoke(self.resource, parameters, _seconds(self.timeout, effective, visit, 1),
+                            _seconds(self.heartbeat, effective, visit, 1))
 
 
 class ParallelState(_ResultState):
@@ -479,7 +478,7 @@ class WaitState(State):
         if not isinstance(self.value, Expression):
             return self._seconds(states["input"], visit)
         if self.mode == "Seconds":
-            return _seconds(self.value, states, visit, 0)
+            return _seconds(self.value, states["input"], visit, 0)
         value = self.value.evaluate(states, visit)
         moment = parse_timestamp(value)
         if moment is None:
@@ -580,10 +579,11 @@ def _seconds_field(spec: dict, key: str, where: str, minimum: int, jsonata: bool
     return get_integer(spec, key, where, minimum)
 
 
-def _seconds(value: int | Expression | None, states: dict[str, Any], visit: Visit, minimum: int) -> int | None:
+def _seconds(value: int | Expression | None, state_input: Any, visit: Visit, minimum: int) -> int | None:
+    """An integer field's value; an expression is evaluated on the state's input (and nothing is built otherwise)."""
     if not isinstance(value, Expression):
         return value
-    number = value.evaluate(states, visit)
+    number = value.evaluate({"input": state_input, "context": visit.context}, visit)
     if json_type(number) != "number" or number != int(number) or number < minimum:
         raise StatesError(QUERY_EVALUATION_ERROR, f"The field '{value.field}' must evaluate to an integer >= "
                                                   f"{minimum}, got {dumps(number)}", location=value.field)
