@@ -24,7 +24,7 @@ import conf
 from baton.errors import BatonError
 from orchestration import pipelines
 from orchestration.failure import job_message
-from orchestration.generate import Deployment, ExpressNotAllowed, generate, to_json
+from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
 
@@ -33,7 +33,7 @@ COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    runner = _runner(args, args.pipeline)
+    runner = _runner(args, args.pipeline, args.query_language)
     input = _input(args.input)
     execution_id = args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
     return _report(runner.start(input, execution_id), args.json)
@@ -71,11 +71,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_asl(args: argparse.Namespace) -> int:
     settings = conf.load(args.env)
     definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
-                          args.type)
+                          args.type, args.query_language)
     text = to_json(definition)
     if args.out:
         Path(args.out).write_text(text)
-        print(f"wrote {args.out} ({len(definition['States'])} states, {args.type})", file=sys.stderr)
+        print(f"wrote {args.out} ({len(definition['States'])} states, {args.type}, {args.query_language})",
+              file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0
@@ -91,11 +92,12 @@ def cmd_package(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runner(args: argparse.Namespace, pipeline: str | None) -> LocalRun:
+def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
     settings = conf.load(args.env)
     if getattr(args, "master", None):
         settings["spark"] = settings.get("spark", {}) | {"master": args.master}
-    return LocalRun(pipelines.get(pipeline or "flights"), settings, args.workflow_bucket)
+    return LocalRun(pipelines.get(pipeline or "flights"), settings, args.workflow_bucket,
+                    query_language=query_language)
 
 
 def _input(raw: str | None) -> dict[str, Any]:
@@ -211,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--execution-id", help="execution id (default: <pipeline>-<utc time>-<random>)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     run.add_argument("--master", help="Spark master, e.g. spark://127.0.0.1:7077 (default: conf's, local[2])")
+    run.add_argument("--query-language", choices=QUERY_LANGUAGES, default="jsonpath",
+                     help="run the JSONPath or the JSONata form of the generated definition")
     run.set_defaults(func=cmd_run)
 
     resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs",
@@ -233,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     asl = sub.add_parser("asl", help="print or write a pipeline's state machine definition", parents=[shared])
     asl.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
     asl.add_argument("--type", choices=("standard", "express"), default="standard")
+    asl.add_argument("--query-language", choices=QUERY_LANGUAGES, default="jsonpath",
+                     help="JSONPath (Parameters, ResultSelector, ResultPath) or JSONata (Arguments, Output, Assign)")
     asl.add_argument("--out", help="write to this file instead of standard output")
     asl.set_defaults(func=cmd_asl)
 

@@ -73,8 +73,10 @@ class LocalRun:
     """Runs, resumes and describes local executions of one pipeline."""
 
     def __init__(self, pipeline: Pipeline, settings: dict[str, Any], workflow_bucket: str | None = None,
-                 clock: Clock | None = None, echo: Callable[[str], None] | None = None):
+                 clock: Clock | None = None, echo: Callable[[str], None] | None = None,
+                 query_language: str = "jsonpath"):
         self.pipeline = pipeline
+        self.query_language = query_language  # which form of the generated definition runs
         self.settings = settings
         self.deployment = Deployment.from_conf(settings, workflow_bucket)
         self.bucket = self.deployment.bucket
@@ -126,7 +128,7 @@ class LocalRun:
 
     # -- running -------------------------------------------------------------------------
     def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
-        definition = generate(self.pipeline, self.deployment)
+        definition = generate(self.pipeline, self.deployment, query_language=self.query_language)
         machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
         self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
         handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)

@@ -220,7 +220,7 @@ def test_definite_path_not_found_raises():
         compile_path("$.a.b").find({"a": {}})
 
 
-@pytest.mark.parametrize("path", ["a.b", "$.a[", "$.a[?(@.x =~ /y/)]", "$foo", "$.a['x','y']", "$.a[1:2:3]"])
+@pytest.mark.parametrize("path", ["a.b", "$.a[", "$.a[?(@.x =~ /y/)]", "$9foo", "$.a['x','y']", "$.a[1:2:3]"])
 def test_invalid_or_unsupported_paths_are_rejected(path):
     with pytest.raises(JsonPathSyntaxError):
         compile_path(path)
@@ -984,12 +984,15 @@ def test_the_reference_definition_is_valid():
 
 
 @pytest.mark.parametrize(("definition", "path", "message"), [
-    (mutate("States.Fetch.QueryLanguage", "JSONata"), "States.Fetch.QueryLanguage", "JSONata is not supported"),
-    (mutate("QueryLanguage", "JSONata"), "QueryLanguage", "JSONata is not supported"),
+    (mutate("States.Fetch.QueryLanguage", "JSONata", ("States.Fetch.Parameters", {"a.$": "$.a"})),
+     "States.Fetch.Parameters", "a JSONPath field"),
+    (mutate("QueryLanguage", "JSONata"), "States.Route.Choices[0].Variable", "a JSONPath field"),
+    (mutate("QueryLanguage", "JSONPATH"), "QueryLanguage", "must be JSONPath or JSONata"),
     (mutate("States.Fetch.Type", "Foo"), "States.Fetch.Type", "unknown state type 'Foo'"),
-    (mutate("States.Fetch.Output", {}), "States.Fetch.Output", "JSONata field 'Output'"),
-    (mutate("States.Fetch.Arguments", {}), "States.Fetch.Arguments", "JSONata field 'Arguments'"),
-    (mutate("States.Fetch.Assign", {"x": 1}), "States.Fetch.Assign", "variables (Assign) are not supported"),
+    (mutate("States.Fetch.Output", {}), "States.Fetch.Output", "a JSONata field"),
+    (mutate("States.Fetch.Arguments", {}), "States.Fetch.Arguments", "a JSONata field"),
+    (mutate("States.Fetch.Assign", {"states": 1}), "States.Fetch.Assign.states", "'states' is reserved"),
+    (mutate("States.Fetch.Assign", {"1st": 1}), "States.Fetch.Assign.1st", "invalid variable name"),
     (mutate("States.Fetch.Retry.0.MaxAttemps", 2), "States.Fetch.Retry[0].MaxAttemps", "unknown field"),
     (mutate("States.Fetch.Retry.0.BackoffRate", 0.5), "States.Fetch.Retry[0].BackoffRate", "must be >= 1.0"),
     (mutate("States.Fetch.Retry.0.JitterStrategy", "HALF"), "States.Fetch.Retry[0].JitterStrategy", "FULL or NONE"),
@@ -1008,7 +1011,8 @@ def test_the_reference_definition_is_valid():
     (mutate("States.Fetch.HeartbeatSeconds", 100, ("States.Fetch.TimeoutSeconds", 100)),
      "States.Fetch.HeartbeatSeconds", "must be smaller"),
     (mutate("States.Fetch.Parameters", {"x.$": "not-a-path"}), "States.Fetch.Parameters.x.$", "must be a path"),
-    (mutate("States.Fetch.Parameters", {"x.$": "$stage"}), "States.Fetch.Parameters.x.$", "variable references"),
+    (mutate("States.Fetch.Parameters", {"x.$": "$9stage"}), "States.Fetch.Parameters.x.$", "unexpected '9'"),
+    (mutate("States.Fetch.ResultPath", "$stage"), "States.Fetch.ResultPath", "cannot write a variable"),
     (mutate("States.Fetch.ResultPath", "$.a[*]"), "States.Fetch.ResultPath", "not a reference path"),
     (mutate("States.Fetch.Parameters", {"x": 1, "x.$": "$.x"}), "States.Fetch.Parameters.x.$",
      "duplicates the field 'x'"),

@@ -352,6 +352,47 @@ def test_history_event_types_agree_as_multisets_for_concurrent_machines(moto_sfn
     assert Counter(baton.event_types) == Counter(moto_outcome.event_types)
 
 
+ASSIGNING = {"StartAt": "Remember", "States": {
+    "Remember": {"Type": "Pass", "Result": {"r": 1}, "ResultPath": "$.res", "Next": "Route", "Assign": {
+        "x.$": "$.r", "y": [1, {"z": "w"}], "name.$": "$$.State.Name", "s": "text",
+        "f.$": "States.Format('{}!', $.r)"}},
+    "Route": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 5, "Next": "Fan"}], "Default": "Fan",
+              "Assign": {"always": True, "input.$": "$"}},
+    "Fan": {"Type": "Parallel", "Next": "Done", "ResultPath": "$.fan", "Assign": {"first.$": "$[0]"},
+            "Branches": [{"StartAt": "Own", "States": {"Own": {"Type": "Pass", "Assign": {"mine": 1}, "End": True}}},
+                         {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "E", "Cause": "c"}}}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done",
+                       "Assign": {"error.$": "$.Error", "cause.$": "$.Cause"}}]},
+    "Done": {"Type": "Succeed"}}}
+
+
+def run_moto_history(moto_sfn: MotoStepFunctions, name: str, definition: dict, data) -> list[dict]:
+    arn = moto_sfn.client.create_state_machine(name=name, definition=json.dumps(definition),
+                                               roleArn=ROLE)["stateMachineArn"]
+    execution_arn = moto_sfn.client.start_execution(stateMachineArn=arn, name=EXECUTION,
+                                                    input=json.dumps(data))["executionArn"]
+    deadline = time.monotonic() + 30
+    while moto_sfn.client.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"moto execution of {name} did not finish in 30 s"
+        time.sleep(0.005)
+    return moto_sfn.client.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+
+
+def assigned(events: list[dict]) -> list[tuple[str, dict]]:
+    return [(event["stateExitedEventDetails"]["name"], event["stateExitedEventDetails"]["assignedVariables"])
+            for event in events if "assignedVariables" in event.get("stateExitedEventDetails", {})]
+
+
+def test_assigned_variables_agree_with_moto(moto_sfn):
+    # moto assigns variables (JSONPath Assign) but reads them only through its JSONata bridge, a JVM it downloads:
+    # so only what each state assigns is compared here; reading them is in test_asl_jsonata.py.
+    execution = load_definition(ASSIGNING).execute({"a": 5}, name=EXECUTION, clock=FakeClock())
+    events = run_moto_history(moto_sfn, "assigning", ASSIGNING, {"a": 5})
+    assert execution.status == "SUCCEEDED"
+    assert assigned(execution.history) == assigned(events)
+    assert [name for name, _ in assigned(execution.history)] == ["Remember", "Route", "Own", "Fan"]
+
+
 # --- where moto deviates from AWS -------------------------------------------------------------------------------
 
 
@@ -612,3 +653,15 @@ def test_wait_path_failures_have_the_same_causes(moto_sfn, name, wait, data):
     definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", **wait, "End": True}}}
     baton, moto_outcome = both(moto_sfn, f"dev-wait-{name}", definition, data)
     assert (baton.error, baton.cause) == (moto_outcome.error, moto_outcome.cause)
+
+
+def test_a_matched_choice_rule_assigns_its_variables(moto_sfn):
+    # AWS (Choice state page): a rule's Assign applies when it matches, the state's whichever rule matches.
+    # moto applies only the state's.
+    definition = {"StartAt": "Route", "States": {
+        "Route": {"Type": "Choice", "Default": "Done", "Assign": {"always": True},
+                  "Choices": [{"Variable": "$.a", "NumericEquals": 5, "Next": "Done", "Assign": {"hit.$": "$.a"}}]},
+        "Done": {"Type": "Succeed"}}}
+    execution = load_definition(definition).execute({"a": 5}, name=EXECUTION, clock=FakeClock())
+    assert assigned(execution.history) == [("Route", {"always": "true", "hit": "5"})]
+    assert assigned(run_moto_history(moto_sfn, "rule-assign", definition, {"a": 5})) == [("Route", {"always": "true"})]

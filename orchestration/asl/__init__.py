@@ -1,4 +1,4 @@
-"""Local interpreter of the Amazon States Language subset Baton generates (JSONPath mode).
+"""Local interpreter of the Amazon States Language (JSONPath and JSONata, variables; inline Map only).
 
 The same definition runs on AWS Step Functions and here; see :mod:`orchestration.asl.executor`.
 """

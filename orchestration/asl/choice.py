@@ -1,4 +1,6 @@
-"""Choice rules: comparison operators and And/Or/Not, compiled once, evaluated on the effective input.
+"""Choice rules, compiled once: JSONPath comparison operators and And/Or/Not on the effective input, or
+a JSONata ``Condition`` on ``$states``. A top-level rule may carry ``Assign`` (and ``Output`` in JSONata),
+used when it matches.
 
 Semantics (AWS "Choice workflow state"):
 
@@ -19,14 +21,24 @@ import operator
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from orchestration.asl.clock import parse_timestamp
-from orchestration.asl.errors import RUNTIME, DefinitionError, StatesError
+from orchestration.asl.errors import QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
 from orchestration.asl.intrinsics import EvalEnv
+from orchestration.asl.jsonata import Value, is_expression, value_field
 from orchestration.asl.jsonpath import PathNotFound, json_type
 from orchestration.asl.payload import Selector, compile_selector
-from orchestration.asl.validation import field, get_string, require_list, require_object
+from orchestration.asl.validation import (
+    UNSUPPORTED_FIELDS,
+    check_fields,
+    field,
+    get_string,
+    require_list,
+    require_object,
+)
+from orchestration.asl.variables import Assign, assign_field
 
 _ORDERINGS = {"Equals": operator.eq, "LessThan": operator.lt, "GreaterThan": operator.gt,
               "LessThanEquals": operator.le, "GreaterThanEquals": operator.ge}
@@ -59,19 +71,43 @@ class Rule(ABC):
         """Whether the rule matches ``data`` (the Choice state's effective input)."""
 
 
-def compile_choices(spec: dict, where: str) -> list[tuple[Rule, str]]:
-    """The ``Choices`` of a Choice state as (rule, next state name) pairs."""
+@dataclass(frozen=True)
+class Choice:
+    """A top-level rule: where it leads, and the Assign (and, in JSONata, Output) used when it matches."""
+
+    rule: Rule
+    next: str
+    assign: Assign | None
+    output: Value | None
+
+
+def compile_choices(spec: dict, where: str, jsonata: bool) -> list[Choice]:
+    """The ``Choices`` of a Choice state."""
     choices = require_list(spec.get("Choices"), field(where, "Choices"))
-    return [compile_rule(choice, field(field(where, "Choices"), index), top_level=True)
-            for index, choice in enumerate(choices)]
+    return [_choice(choice, field(field(where, "Choices"), index), jsonata) for index, choice in enumerate(choices)]
 
 
-def compile_rule(spec: Any, where: str, top_level: bool) -> Any:
-    """A top-level rule as (rule, next); a nested rule (inside And/Or/Not) as a bare rule."""
+def _choice(spec: Any, where: str, jsonata: bool) -> Choice:
     spec = require_object(spec, where)
-    if top_level:
-        target = get_string(spec, "Next", where, required=True)
-    elif "Next" in spec:
+    target = get_string(spec, "Next", where, required=True)
+    assign = assign_field(spec, where, jsonata)
+    if not jsonata:
+        rule_spec = {key: value for key, value in spec.items() if key != "Assign"}
+        return Choice(compile_rule(rule_spec, where, top_level=True), target, assign, None)
+    check_fields(spec, where, frozenset({"Condition", "Next", "Assign", "Output", "Comment"}), "a JSONata Choice rule")
+    if "Condition" not in spec:
+        raise DefinitionError(field(where, "Condition"), "is required (a JSONata Choice rule tests a Condition)")
+    condition = spec["Condition"]
+    if not isinstance(condition, bool) and not is_expression(condition):
+        raise DefinitionError(field(where, "Condition"), "must be true, false or a {% JSONata expression %}")
+    return Choice(_Condition(Value(condition, "Condition", field(where, "Condition"))), target, assign,
+                  value_field(spec, "Output", where))
+
+
+def compile_rule(spec: Any, where: str, top_level: bool) -> Rule:
+    """A JSONPath rule; ``top_level`` rules carry ``Next`` (read by the caller), nested ones (in And/Or/Not) not."""
+    spec = require_object(spec, where)
+    if not top_level and "Next" in spec:
         raise DefinitionError(field(where, "Next"), "only top-level Choices rules may have Next")
     operators = [key for key in spec if key not in ("Variable", "Next", "Comment")]
     if len(operators) != 1:
@@ -83,9 +119,11 @@ def compile_rule(spec: Any, where: str, top_level: bool) -> Any:
         rule = _boolean_rule(name, spec[name], field(where, name))
     elif name in _OPERATORS:
         rule = _comparison(name, spec, where)
+    elif name in UNSUPPORTED_FIELDS:
+        raise DefinitionError(field(where, name), UNSUPPORTED_FIELDS[name])
     else:
         raise DefinitionError(field(where, name), "unknown comparison operator")
-    return (rule, target) if top_level else rule
+    return rule
 
 
 def _boolean_rule(name: str, value: Any, where: str) -> Rule:
@@ -181,6 +219,20 @@ class _TypeTest(Rule):
                 present = False
             return present == self._expected
         return self._test(_read(self._variable, data, env)) == self._expected
+
+
+class _Condition(Rule):
+    """A JSONata rule's ``Condition``: evaluated on ``$states``; anything but a boolean is an evaluation error."""
+
+    def __init__(self, condition: Value):
+        self._condition = condition
+
+    def evaluate(self, data: Any, env: EvalEnv) -> bool:
+        value = self._condition.evaluate(data, env)
+        if not isinstance(value, bool):
+            raise StatesError(QUERY_EVALUATION_ERROR, f"The Condition of a Choice rule must evaluate to a boolean, "
+                                                      f"got {json_type(value)}", location="Condition")
+        return value
 
 
 class _And(Rule):

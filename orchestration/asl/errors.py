@@ -25,6 +25,7 @@ DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 
 
 class DefinitionError(ValueError):
@@ -66,11 +67,14 @@ class StatesError(Exception):
     ``error`` may be None (a Fail state without Error); ``cause`` may be None.
     """
 
-    def __init__(self, error: str | None, cause: str | None = None, *, wildcard: bool = True):
+    def __init__(self, error: str | None, cause: str | None = None, *, wildcard: bool = True,
+                 location: str | None = None):
         self.error = error
         self.cause = cause
         self.wildcard = wildcard
+        self.location = location  # the field whose JSONata expression failed (States.QueryEvaluationError)
         self.located = False
+        self.recorded = False  # its EvaluationFailed event is in the history
         super().__init__(f"{error}: {cause}")
 
     @property

@@ -1,4 +1,4 @@
-"""Run Baton's ASL subset locally: the same definition that Step Functions runs on AWS.
+"""Run ASL locally, JSONPath and JSONata, with variables: the same definition that Step Functions runs on AWS.
 
 ::
 
@@ -54,6 +54,7 @@ from orchestration.asl.clock import Clock, RealClock, format_timestamp
 from orchestration.asl.errors import (
     DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
@@ -67,8 +68,9 @@ from orchestration.asl.errors import (
 )
 from orchestration.asl.history import EventCallback, History, dumps
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
-from orchestration.asl.states import Program, State, compile_program
-from orchestration.asl.validation import check_query_language, get_integer, require_object
+from orchestration.asl.states import Compilation, Program, State, compile_program
+from orchestration.asl.validation import get_integer, query_language, require_object
+from orchestration.asl.variables import Variables
 
 Handler = Callable[[Any, "TaskContext"], Any]
 
@@ -165,10 +167,10 @@ class StateMachine:
 
 def load_definition(definition: dict | str, *, name: str = "StateMachine", region: str = DEFAULT_REGION,
                     account_id: str = DEFAULT_ACCOUNT) -> StateMachine:
-    """Validate and compile an ASL definition (a dict or JSON text) of the supported subset.
+    """Validate and compile an ASL definition (a dict or JSON text): JSONPath or JSONata, inline Map.
 
     Raises :class:`DefinitionError` naming the offending field, e.g.
-    ``States.Fetch.QueryLanguage: JSONata is not supported``.
+    ``States.Fetch.ItemReader: distributed Map (ItemReader) is not supported; only inline Map``.
     """
     if isinstance(definition, str):
         try:
@@ -176,11 +178,11 @@ def load_definition(definition: dict | str, *, name: str = "StateMachine", regio
         except json.JSONDecodeError as error:
             raise DefinitionError("", f"the definition is not valid JSON: {error}") from None
     spec = require_object(definition, "(definition)")
-    check_query_language(spec, "")
+    language = query_language(spec, "", "JSONPath")
     get_integer(spec, "TimeoutSeconds", "", 1)
     if spec.get("Version", "1.0") != "1.0":
         raise DefinitionError("Version", "must be \"1.0\"")
-    program = compile_program(spec, "", set(), _TOP_FIELDS)
+    program = compile_program(spec, "", Compilation(set(), language), _TOP_FIELDS)
     return StateMachine(spec, program, name, region, account_id)
 
 
@@ -231,7 +233,7 @@ class _Run:
                                                   "roleArn": self.role_arn})
         output = error = cause = None
         try:
-            result = run_program(self, self.machine.program, self.input, 0)
+            result = run_program(self, self.machine.program, self.input, 0, Variables())
         except StatesError as failure:
             status, event, error, cause = "FAILED", "ExecutionFailed", failure.error, failure.cause
         except _ExecutionTimedOut:
@@ -347,22 +349,26 @@ class _Track:
         self.previous = previous
 
 
-def run_program(run: _Run, program: Program, data: Any, previous: int) -> Any:
-    """Run a scope from its StartAt to its end; return its output (StatesError when it fails)."""
+def run_program(run: _Run, program: Program, data: Any, previous: int, variables: Variables) -> Any:
+    """Run a scope from its StartAt to its end with its variables; return its output (StatesError when it fails)."""
     track = _Track(previous)
     name = program.start_at
     while True:
         state = program.states[name]
         run.check_deadline()
-        visit = _Visit(run, track, state, data)
+        visit = _Visit(run, track, state, data, variables)
         try:
             name, data = state.run(data, visit)
         except StatesError as error:
+            visit.record_evaluation_failure(error)
             raise error.locate(state.name, visit.entered_id) from None
         output = dumps(data)  # serialized once: measured against the quota, then recorded
         if exceeds_quota(output):
             raise data_limit_exceeded(state.name)
-        visit.emit(state.exited_event, {"name": state.name, "output": output, "outputDetails": _NOT_TRUNCATED})
+        details = {"name": state.name, "output": output, "outputDetails": _NOT_TRUNCATED}
+        if visit.assigned is not None:
+            details |= {"assignedVariables": visit.assigned, "assignedVariablesDetails": _NOT_TRUNCATED}
+        visit.emit(state.exited_event, details)
         if name is None:
             return data
 
@@ -371,12 +377,14 @@ class _Visit:
     """One visit of a state: its events, its ``$$`` context object, its retries and task calls."""
 
     __slots__ = ("_run", "_track", "name", "_is_task", "entered_time", "entered_id", "retry_count", "_task_token",
-                 "_context")
+                 "_context", "variables", "assigned")
 
-    def __init__(self, run: _Run, track: _Track, state: State, data: Any):
+    def __init__(self, run: _Run, track: _Track, state: State, data: Any, variables: Variables):
         self._run = run
         self._track = track
         self.name = state.name
+        self.variables = variables
+        self.assigned: dict[str, str] | None = None  # the Assign of this visit, as JSON texts (history)
         self._is_task = state.kind == "Task"
         self.entered_time = run.clock.now()
         self.retry_count = 0
@@ -408,6 +416,18 @@ class _Visit:
     def new_uuid(self) -> str:
         return self._run.new_uuid()
 
+    def record_evaluation_failure(self, error: StatesError) -> None:
+        """An EvaluationFailed event for a failed JSONata expression (once, before Retry or Catch handle it)."""
+        if error.error == QUERY_EVALUATION_ERROR and not error.recorded:
+            error.recorded = True
+            details = {"error": error.error, "cause": error.cause, "location": error.location, "state": self.name}
+            self.emit("EvaluationFailed", {key: value for key, value in details.items() if value is not None})
+
+    def assign(self, values: dict[str, Any] | None) -> None:
+        """Store the values of the state's Assign, once everything in the state has read the old ones."""
+        if values is not None:
+            self.assigned = self.variables.assign(values, self.name)
+
     def now(self) -> datetime:
         return self._run.clock.now()
 
@@ -429,9 +449,9 @@ class _Visit:
         return event_id
 
     def run_program(self, program: Program, data: Any, previous: int) -> Any:
-        """Run a branch or iteration whose first event follows event ``previous``."""
+        """Run a branch or iteration, in a scope of its own, whose first event follows event ``previous``."""
         try:
-            return run_program(self._run, program, data, previous)
+            return run_program(self._run, program, data, previous, Variables(self.variables))
         finally:
             self._track.previous = self._run.history.last_id
 

@@ -7,6 +7,7 @@ Grammar of an invocation (the value of a ``.$`` field starting with ``States.``)
     string  := "'" ... "'"   escapes: \\' \\{ \\} \\\\ (any other backslash is an error); a lone
                unescaped '{' is text, as AWS accepts it; '{}' is a States.Format placeholder
     path    := '$...' (JSONPath on the state's data) | '$$...' (on the context object)
+             | '$name...' (on the workflow variable ``name``)
 
 Semantics follow the AWS documentation of each function; a failure at run time (wrong argument
 type, bad JSON, index out of range, ...) raises :class:`IntrinsicError`, which the executor reports
@@ -25,9 +26,12 @@ import random
 import re
 from collections.abc import Callable
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from orchestration.asl.jsonpath import JsonPath, PathNotFound, json_equal, json_type, parse_path_prefix
+
+if TYPE_CHECKING:
+    from orchestration.asl.variables import Variables
 
 _FUNCTION_NAME = re.compile(r"States\.([A-Za-z0-9]+)\(")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -46,7 +50,7 @@ class IntrinsicError(Exception):
 
 
 class EvalEnv(Protocol):
-    """What expressions need besides the state's data: the ``$$`` context object and randomness."""
+    """What expressions need besides the state's data: the ``$$`` context object, variables and randomness."""
 
     @property
     def context(self) -> dict: ...
@@ -54,12 +58,23 @@ class EvalEnv(Protocol):
     @property
     def rng(self) -> random.Random: ...
 
+    @property
+    def variables(self) -> Variables: ...
+
     def new_uuid(self) -> str: ...
 
 
 def is_intrinsic(text: str) -> bool:
     """Whether a ``.$`` value is an intrinsic invocation rather than a path."""
     return text.startswith("States.")
+
+
+def read_variable(path: JsonPath, env: EvalEnv) -> Any:
+    """The value of the variable a path starts from (``PathNotFound`` when no state assigned it)."""
+    variables = env.variables.visible()
+    if path.variable not in variables:
+        raise PathNotFound(path.text, f"${path.variable}")
+    return variables[path.variable]
 
 
 def parse_intrinsic(text: str) -> Call:
@@ -80,6 +95,9 @@ class _Literal:
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         return self.value
 
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        return json.dumps(self.value, ensure_ascii=False)
+
 
 class _Text(_Literal):
     """A string literal; ``pieces`` is the text split at its unescaped ``{}`` placeholders."""
@@ -98,8 +116,13 @@ class _Path:
         self.path = path
         self.context = context
 
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        return path(("$" if self.context else "") + self.path.text)
+
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         try:
+            if self.path.variable is not None:
+                return self.path.find(read_variable(self.path, env))
             return self.path.find(env.context if self.context else data)
         except PathNotFound as missing:
             if self.context:
@@ -119,6 +142,29 @@ class Call:
 
     def evaluate(self, data: Any, env: EvalEnv) -> Any:
         return self._function([arg.evaluate(data, env) for arg in self.args], env)
+
+    def to_jsonata(self, path: Callable[[str], str]) -> str:
+        """The same computation as a JSONata expression; ``path`` translates each JSONPath argument.
+
+        Covers the functions with a JSONata equivalent of the same result on the values Baton passes
+        (strings, arrays, objects); raises ``ValueError`` for the others.
+        """
+        args = [arg.to_jsonata(path) for arg in self.args]
+        if self.name == "States.Format" and isinstance(self.args[0], _Text):
+            pieces = [json.dumps(piece, ensure_ascii=False) for piece in self.args[0].pieces]
+            parts = [pieces[0]] + [part for value, piece in zip(args[1:], pieces[1:], strict=True)
+                                   for part in (f"({value})", piece)]
+            parts = [part for part in parts if part != '""']
+            if len(args) == 2 and parts == [f"({args[1]})"]:
+                return f"$string{parts[0]}"
+            return "(" + " & ".join(parts or ['""']) + ")"
+        simple = {"States.JsonToString": "$string", "States.StringToJson": "$parse", "States.ArrayPartition":
+                  "$partition", "States.ArrayRange": "$range", "States.Hash": "$hash", "States.UUID": "$uuid"}
+        if self.name in simple:
+            return f"{simple[self.name]}({', '.join(args)})"
+        if self.name == "States.Array":
+            return f"[{', '.join(args)}]"
+        raise ValueError(f"{self.name} has no JSONata form here")
 
 
 class _Parser:
@@ -395,6 +441,11 @@ def _string_split(args: list, env: EvalEnv) -> list:
     if not delimiters:
         return [text] if text else []
     return [part for part in re.split(f"[{re.escape(delimiters)}]", text) if part]
+
+
+def call_function(name: str, args: list, env: EvalEnv) -> Any:
+    """Call the intrinsic ``name`` on evaluated arguments (JSONata's $partition, $range and $hash share them)."""
+    return _FUNCTIONS[name][2](args, env)
 
 
 _FUNCTIONS: dict[str, tuple[int, int | None, Callable[[list, EvalEnv], Any]]] = {

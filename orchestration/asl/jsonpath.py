@@ -9,6 +9,9 @@ Step Functions evaluates JSONPath with Jayway JsonPath semantics:
 
 So ``$.arr[0].val`` is the value itself and ``$.arr[?(@.val == 'x')].n`` is a (possibly empty) list.
 
+A path may start from a workflow variable instead of the state's data: ``$name.field`` (variables
+are assigned with ``Assign``; :attr:`JsonPath.variable` names it).
+
 A *reference path* (ResultPath, ItemsPath) is a definite path; :meth:`ReferencePath.assign`
 writes a value into a document without modifying it (copy on write along the path), creating
 missing objects on the way, as ResultPath does.
@@ -29,6 +32,7 @@ _MISSING = object()
 
 _FIELD, _INDEX, _WILDCARD, _SLICE, _INDEXES, _FILTER, _SCAN = range(7)
 _DEFINITE_STEPS = (_FIELD, _INDEX)
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[^.\[\]()'\"\s=!<>&|,*@$]+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"\s*-?\d+\s*$")
@@ -80,13 +84,18 @@ def json_equal(left: Any, right: Any) -> bool:
 
 
 class JsonPath:
-    """A compiled JSONPath; :meth:`find` evaluates it against a document."""
+    """A compiled JSONPath; :meth:`find` evaluates it against a document.
 
-    __slots__ = ("text", "definite", "_steps")
+    ``variable`` names the workflow variable a path like ``$order.items[0]`` starts from (None for
+    ``$...``): the caller passes that variable's value as the document.
+    """
 
-    def __init__(self, text: str, steps: tuple):
+    __slots__ = ("text", "definite", "_steps", "variable")
+
+    def __init__(self, text: str, steps: tuple, variable: str | None = None):
         self.text = text
         self._steps = steps
+        self.variable = variable
         self.definite = all(kind in _DEFINITE_STEPS for kind, _ in steps)
 
     def __repr__(self) -> str:
@@ -145,7 +154,7 @@ def compile_reference_path(text: str) -> ReferencePath:
     path = compile_path(text)
     if not path.definite:
         raise JsonPathSyntaxError(f"{text!r} is not a reference path (only fields and single indexes)")
-    return ReferencePath(path.text, path._steps)
+    return ReferencePath(path.text, path._steps, path.variable)
 
 
 def parse_path_prefix(text: str, start: int) -> tuple[JsonPath, int]:
@@ -154,10 +163,11 @@ def parse_path_prefix(text: str, start: int) -> tuple[JsonPath, int]:
     if parser.peek() != "$":
         raise JsonPathSyntaxError(f"a path must start with '$': {text[start:]!r}")
     parser.pos += 1
-    if parser.peek(0).isalpha() or parser.peek(0) == "_":
-        raise JsonPathSyntaxError(f"variable references ({text[start:]!r}) are not supported")
+    variable = _VARIABLE.match(text, parser.pos)
+    if variable:
+        parser.pos = variable.end()
     steps = parser.steps()
-    return JsonPath(text[start:parser.pos], steps), parser.pos
+    return JsonPath(text[start:parser.pos], steps, variable.group() if variable else None), parser.pos
 
 
 def _normalized(steps: tuple) -> str:

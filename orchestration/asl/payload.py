@@ -1,7 +1,8 @@
 """Reading and shaping state data, compiled once at load.
 
 * :class:`Selector`: a path field that reads (InputPath, OutputPath, ItemsPath, a Choice
-  ``Variable``); ``$$``-prefixed paths read the context object. A missing path is ``States.Runtime``.
+  ``Variable``); ``$$``-prefixed paths read the context object, ``$name...`` paths the variable
+  ``name``. A missing path is ``States.Runtime``.
 * :class:`ResultPath`: where a result goes in the state's raw input (``null`` keeps the input).
 * :func:`exceeds_quota`: the 256 KiB quota on payloads, measured on JSON text already serialized.
 * :class:`Template`: a payload template (Parameters, ResultSelector, ItemSelector): keys ending in
@@ -17,7 +18,7 @@ from typing import Any
 
 from orchestration.asl.errors import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, DefinitionError, StatesError
 from orchestration.asl.history import dumps
-from orchestration.asl.intrinsics import EvalEnv, IntrinsicError, is_intrinsic, parse_intrinsic
+from orchestration.asl.intrinsics import EvalEnv, IntrinsicError, is_intrinsic, parse_intrinsic, read_variable
 from orchestration.asl.jsonpath import (
     JsonPath,
     PathAssignmentError,
@@ -56,6 +57,8 @@ class Selector:
         """The selected value; raises ``PathNotFound`` when a definite path selects nothing."""
         if self._root:
             return data
+        if self._path.variable is not None:
+            return self._path.find(read_variable(self._path, env))
         return self._path.find(env.context if self._context else data)
 
     def select(self, data: Any, env: EvalEnv) -> Any:
@@ -117,6 +120,8 @@ class ResultPath:
                 self._path = compile_reference_path(text)
             except ValueError as error:
                 raise DefinitionError(where, str(error)) from None
+            if self._path.variable is not None:
+                raise DefinitionError(where, "cannot write a variable (use Assign)")
 
     def apply(self, raw_input: Any, result: Any) -> Any:
         if self.text is None:

@@ -6,7 +6,8 @@
   ``JitterStrategy: FULL`` the wait is uniform in [0, delay]. Counters are per retrier and per visit.
 * Then catchers are scanned in order; the first match sends the error output
   ``{"Error", "Cause"}`` through its ResultPath (applied to the state's raw input, default ``$``)
-  to its Next state. OutputPath is not applied to a caught error.
+  to its Next state. OutputPath is not applied to a caught error. In JSONata the catcher's Output
+  (default: the error output) is the state's output; in both languages its Assign sets variables.
 * ``States.Runtime`` is never retried or caught (see :mod:`orchestration.asl.errors`).
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from orchestration.asl.errors import ALL, DefinitionError, StatesError
+from orchestration.asl.jsonata import Value, value_field
 from orchestration.asl.payload import ResultPath, result_path_field
 from orchestration.asl.validation import (
     check_fields,
@@ -28,6 +30,7 @@ from orchestration.asl.validation import (
     require_list,
     require_object,
 )
+from orchestration.asl.variables import Assign, Variables, assign_field
 
 KNOWN_ERRORS = frozenset({
     "States.ALL", "States.DataLimitExceeded", "States.ExceedToleratedFailureThreshold", "States.HeartbeatTimeout",
@@ -37,13 +40,23 @@ KNOWN_ERRORS = frozenset({
     "States.Timeout", "States.BranchFailed"})
 _RETRIER_FIELDS = frozenset({"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds",
                              "JitterStrategy", "Comment"})
-_CATCHER_FIELDS = frozenset({"ErrorEquals", "Next", "ResultPath", "Comment"})
+_CATCHER_FIELDS = frozenset({"ErrorEquals", "Next", "Assign", "Comment"})
 
 
 class RetryVisit(Protocol):
     """What the policy needs from the state visit it runs in."""
 
     rng: random.Random
+
+    @property
+    def context(self) -> dict: ...
+
+    @property
+    def variables(self) -> Variables: ...
+
+    def new_uuid(self) -> str: ...
+
+    def record_evaluation_failure(self, error: StatesError) -> None: ...
 
     def retried(self) -> None: ...
 
@@ -71,9 +84,23 @@ class Retrier:
 
 @dataclass(frozen=True)
 class Catcher:
+    """A Catch entry. JSONPath: the error output goes through ResultPath; JSONata: Output (default: the
+    error output) and Assign read ``$states.errorOutput``. Assign reads the error output as ``$`` in JSONPath."""
+
     error_equals: tuple[str, ...]
     next: str
-    result_path: ResultPath
+    result_path: ResultPath | None
+    output: Value | None = None
+    assign: Assign | None = None
+
+    def finish(self, raw_input: Any, error_output: dict, visit: RetryVisit) -> tuple[Any, dict | None]:
+        """The state's output and the variables to assign when this catcher handles an error."""
+        if self.result_path is not None:
+            values = self.assign.values(error_output, visit) if self.assign is not None else None
+            return self.result_path.apply(raw_input, error_output), values
+        states = {"input": raw_input, "context": visit.context, "errorOutput": error_output}
+        values = self.assign.values(states, visit) if self.assign is not None else None
+        return (error_output if self.output is None else self.output.evaluate(states, visit)), values
 
 
 class ErrorPolicy:
@@ -86,19 +113,21 @@ class ErrorPolicy:
     def targets(self) -> list[str]:
         return [catcher.next for catcher in self.catchers]
 
-    def run(self, attempt: Callable[[], Any], raw_input: Any, visit: RetryVisit,
-            failed_event: str | None = None) -> tuple[str | None, Any]:
-        """Run ``attempt`` until it succeeds, is caught or fails for good.
+    def run(self, attempt: Callable[[], tuple[Any, dict | None]], raw_input: Any, visit: RetryVisit,
+            failed_event: str | None = None) -> tuple[str | None, Any, dict | None]:
+        """Run ``attempt`` (which returns an output and the variables to assign) until it succeeds, is
+        caught or fails for good.
 
-        Returns ``(None, result)`` on success and ``(catcher's Next, output)`` when caught; re-raises
-        an error that no catcher handles. ``failed_event`` (e.g. ``ParallelStateFailed``) is recorded
-        once retries are exhausted.
+        Returns ``(None, output, variables)`` on success and ``(catcher's Next, output, variables)``
+        when caught; re-raises an error that no catcher handles. ``failed_event`` (e.g.
+        ``ParallelStateFailed``) is recorded once retries are exhausted.
         """
         retries = [0] * len(self.retriers)
         while True:
             try:
-                return None, attempt()
+                return None, *attempt()
             except StatesError as error:
+                visit.record_evaluation_failure(error)
                 delay = self._next_delay(error, retries, visit.rng)
                 if delay is not None:
                     visit.retried()
@@ -109,7 +138,7 @@ class ErrorPolicy:
                 catcher = next((c for c in self.catchers if error.matches(c.error_equals)), None)
                 if catcher is None:
                     raise
-                return catcher.next, catcher.result_path.apply(raw_input, error.error_output())
+                return catcher.next, *catcher.finish(raw_input, error.error_output(), visit)
 
     def _next_delay(self, error: StatesError, retries: list[int], rng: random.Random) -> float | None:
         """The wait before retrying ``error`` (counting the retry), or None when it is not retried."""
@@ -122,11 +151,11 @@ class ErrorPolicy:
         return None
 
 
-def compile_policy(spec: dict, where: str) -> ErrorPolicy:
-    """The Retry and Catch fields of a Task, Parallel or Map state."""
+def compile_policy(spec: dict, where: str, jsonata: bool) -> ErrorPolicy:
+    """The Retry and Catch fields of a Task, Parallel or Map state (of the state's query language)."""
     retriers = tuple(_retrier(item, field(field(where, "Retry"), i)) for i, item in
                      enumerate(require_list(spec.get("Retry", []), field(where, "Retry"), non_empty=False)))
-    catchers = tuple(_catcher(item, field(field(where, "Catch"), i)) for i, item in
+    catchers = tuple(_catcher(item, field(field(where, "Catch"), i), jsonata) for i, item in
                      enumerate(require_list(spec.get("Catch", []), field(where, "Catch"), non_empty=False)))
     _check_all_is_last([r.error_equals for r in retriers], field(where, "Retry"))
     _check_all_is_last([c.error_equals for c in catchers], field(where, "Catch"))
@@ -149,11 +178,12 @@ def _retrier(spec: Any, where: str) -> Retrier:
                    **{key: value for key, value in values.items() if value is not None})
 
 
-def _catcher(spec: Any, where: str) -> Catcher:
+def _catcher(spec: Any, where: str, jsonata: bool) -> Catcher:
     spec = require_object(spec, where)
-    check_fields(spec, where, _CATCHER_FIELDS, "a catcher")
+    check_fields(spec, where, _CATCHER_FIELDS | ({"Output"} if jsonata else {"ResultPath"}), "a catcher")
     return Catcher(_error_equals(spec, where), get_string(spec, "Next", where, required=True),
-                   result_path_field(spec, where))
+                   None if jsonata else result_path_field(spec, where),
+                   value_field(spec, "Output", where) if jsonata else None, assign_field(spec, where, jsonata))
 
 
 def _error_equals(spec: dict, where: str) -> tuple[str, ...]:

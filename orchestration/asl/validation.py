@@ -10,12 +10,12 @@ from typing import Any
 from orchestration.asl.errors import DefinitionError
 
 _DISTRIBUTED = "distributed Map ({}) is not supported; only inline Map"
+_JSONPATH_ONLY = "a JSONPath field: a JSONata state uses Arguments, Output and Assign (or QueryLanguage JSONPath)"
+_JSONATA_ONLY = "a JSONata field: set QueryLanguage to JSONata (JSONPath uses Parameters, ResultSelector, ResultPath)"
 UNSUPPORTED_FIELDS = {
-    "Assign": "variables (Assign) are not supported",
-    "Arguments": "JSONata field 'Arguments' is not supported (JSONPath mode only)",
-    "Output": "JSONata field 'Output' is not supported (JSONPath mode only)",
-    "Items": "JSONata field 'Items' is not supported (use ItemsPath)",
-    "Condition": "JSONata field 'Condition' is not supported (use a comparison operator)",
+    **dict.fromkeys(("InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "Result",
+                     "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "Variable"), _JSONPATH_ONLY),
+    **dict.fromkeys(("Arguments", "Output", "Items", "Condition"), _JSONATA_ONLY),
     "ItemReader": _DISTRIBUTED.format("ItemReader"),
     "ItemBatcher": _DISTRIBUTED.format("ItemBatcher"),
     "ResultWriter": _DISTRIBUTED.format("ResultWriter"),
@@ -45,15 +45,12 @@ def check_fields(spec: dict, where: str, allowed: frozenset[str], what: str) -> 
             raise DefinitionError(field(where, key), UNSUPPORTED_FIELDS.get(key, f"unknown field for {what}"))
 
 
-def check_query_language(spec: dict, where: str) -> None:
-    """Only JSONPath is supported; reject ``"QueryLanguage": "JSONata"`` clearly."""
-    if "QueryLanguage" not in spec:
-        return
-    value = spec["QueryLanguage"]
-    if value == "JSONata":
-        raise DefinitionError(field(where, "QueryLanguage"), "JSONata is not supported")
-    if value != "JSONPath":
-        raise DefinitionError(field(where, "QueryLanguage"), f"must be JSONPath, got {value!r}")
+def query_language(spec: dict, where: str, default: str) -> str:
+    """The ``QueryLanguage`` of a machine or state: ``JSONPath`` or ``JSONata``, ``default`` when absent."""
+    value = spec.get("QueryLanguage", default)
+    if value not in ("JSONPath", "JSONata"):
+        raise DefinitionError(field(where, "QueryLanguage"), f"must be JSONPath or JSONata, got {value!r}")
+    return value
 
 
 def require_object(value: Any, where: str) -> dict:
