@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from baton.errors import BadInputError
+from baton.errors import ArgumentError, BadInputError
 from baton.paths import MANIFEST, SUCCESS, validate_name
 
 log = logging.getLogger("baton")
@@ -202,7 +202,8 @@ def read_dataset(spark: SparkSession, path: str, fmt: str | None = None, null_to
 def write_suite(suite: dict[str, Any], out: Path) -> Path:
     """Write ``suite`` to ``out``; an existing file is never overwritten."""
     if out.exists():
-        raise FileExistsError(f"{out} exists; draft into another file (--out) or remove it first")
+        raise ArgumentError("the suite file exists; draft into another file (--out) or remove it first",
+                            path=str(out), field="out")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
     log.info("drafted suite %s: %d expectations", out, len(suite["expectations"]))

@@ -121,5 +121,18 @@ def test_read_dataset_reads_csv_with_the_null_token(spark, tmp_path):
 def test_write_suite_refuses_to_overwrite(tmp_path):
     out = tmp_path / "s.json"
     draft.write_suite({"name": "s", "expectations": []}, out)
-    with pytest.raises(FileExistsError, match="exists"):
+    with pytest.raises(draft.ArgumentError, match="exists"):
         draft.write_suite({"name": "s", "expectations": []}, out)
+
+
+def test_cli_drafts_a_suite_from_a_raw_file(spark, tmp_path, capsys):
+    from orchestration import cli
+
+    raw = tmp_path / "trips.csv"
+    raw.write_text("trip,city\n1,Oslo\n2,Oslo\n3,Bergen\n4,Oslo\n")
+    out = tmp_path / "trips_validate.json"
+    assert cli.main(["suite", "draft", str(raw), "--out", str(out)]) == 0
+    suite = json.loads(out.read_text())
+    assert suite["name"] == "trips_validate" and suite["meta"]["profile"]["candidateKeys"] == ["trip"]
+    assert "candidate keys: trip" in capsys.readouterr().out
+    assert cli.main(["suite", "draft", str(raw), "--out", str(out)]) == 2  # never overwritten
