@@ -11,9 +11,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from pyspark.sql import types as T
+
 from baton.errors import ArgumentError, EmptyInputError
 from baton.raw_source import RawSource
-from baton.sources import RawFile, raw_files, read_csv_observed, read_json_checked, read_parquet_checked, schema
+from baton.sources import RawFile, raw_files, read_csv_observed, read_json_checked, read_parquet_checked
 from baton.stage import StageContext
 
 
@@ -32,7 +34,7 @@ def ingest_source(ctx: StageContext, sources: Mapping[str, RawSource]) -> None:
         raise ArgumentError("initialData.sources must be an object of source name -> path",
                             stage=ctx.current_stage, field="initialData.sources")
     location = str(overrides.get(source.name) or source.path)
-    declared = schema(source.schema)
+    declared = T.StructType.fromDDL(source.schema)  # DDL quotes a column name like `Order ID` in backticks
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = source_files(location, source.format, Path(extracted))
         if not files:

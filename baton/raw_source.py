@@ -15,7 +15,7 @@ class RawSource:
     """One raw source.
 
     ``path`` is a file, or a folder of files of ``format``, local or ``s3://``; an execution's
-    ``initialData.sources.<name>`` overrides it. ``schema`` is DDL (``"id INT, city STRING"``).
+    ``initialData.sources.<name>`` overrides it. ``schema`` is DDL (``"id INT, `Home city` STRING"``).
     ``null_token`` (CSV only) is the field value read as null besides an empty field: "" means
     only empty fields are null.
     """

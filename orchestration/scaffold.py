@@ -34,14 +34,14 @@ from baton.errors import BatonError
 from baton.ingest import source_files
 from baton.paths import validate_name
 from baton.raw_source import RAW_FORMATS, RawSource
-from baton.sources import read_csv_observed, read_json_checked, read_parquet_checked, schema
+from baton.sources import read_csv_observed, read_json_checked, read_parquet_checked
 from orchestration import scaffold_templates as tpl
 from quality import draft
 
 log = logging.getLogger("baton")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # jobs/, transforms/, quality/ are its packages
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 STAGE = "Scaffold"
 # Spark types -> the DDL names baton.sources.schema reads
@@ -83,7 +83,7 @@ def parse_sources(sources: Sequence[str], null_tokens: Sequence[str]) -> list[So
 
 def _check_identifier(name: str, what: str) -> None:
     if not IDENTIFIER.match(name):
-        raise ScaffoldError(f"{what} {name!r}: use 1 to 40 lowercase letters, digits and '_', starting with a letter "
+        raise ScaffoldError(f"{what} {name!r}: use 1 to 24 lowercase letters, digits and '_', starting with a letter "
                             "(it names modules, suites and tables)")
 
 
@@ -98,34 +98,63 @@ def source_format(path: Path) -> str:
     return found.pop()
 
 
-def infer_schema(spark: SparkSession, source: SourceArg, fmt: str) -> str:
-    """The DDL of what Spark infers from the source's files; a type Baton cannot declare is refused."""
+@dataclass(frozen=True)
+class Inferred:
+    """A source's schema as its Ingest job declares it, and the renames Conform makes to plain names."""
+
+    ddl: str
+    renames: dict[str, str]
+
+
+def infer_schema(spark: SparkSession, source: SourceArg, fmt: str) -> Inferred:
+    """What Spark infers from the source's files; a type or a column name Baton cannot declare is refused.
+
+    A column whose name is not plain (``Order ID``) keeps it through Ingest, which reads by the
+    header, and gets a plain one in Conform (``order_id``), so suites and marts use plain names.
+    """
     df = draft.read_dataset(spark, str(source.path), fmt, source.null_token)
-    parts = []
+    parts, renames = [], {}
     for field in df.schema.fields:
-        if not COLUMN.match(field.name):
-            raise ScaffoldError(f"source {source.name} ({source.path}): column {field.name!r} is not a plain name "
-                                "(letters, digits, '_'); rename it in the file's header")
+        if not field.name.strip() or set(field.name) & set(".`,"):
+            raise ScaffoldError(f"column {field.name!r}: a name with a dot, backtick or comma (or none) cannot be "
+                                "declared (Spark reads a dot as a path); rename it in the file's header",
+                                path=str(source.path))
         ddl = _DDL.get(type(field.dataType))
         if ddl is None:
-            raise ScaffoldError(f"source {source.name} ({source.path}): column {field.name} has type "
-                                f"{field.dataType.simpleString()}, which a source schema cannot declare "
-                                f"(one of {sorted(set(_DDL.values()))}); convert the file first")
-        parts.append(f"{field.name} {ddl}")
-    return ", ".join(parts)
+            raise ScaffoldError(f"column {field.name} has type {field.dataType.simpleString()}, which a source "
+                                f"schema cannot declare (one of {sorted(set(_DDL.values()))}); convert the file first",
+                                path=str(source.path))
+        if COLUMN.match(field.name):
+            parts.append(f"{field.name} {ddl}")
+        else:
+            parts.append(f"`{field.name}` {ddl}")
+            renames[field.name] = _plain_name(field.name, taken=[f.name for f in df.schema.fields] +
+                                              list(renames.values()))
+    return Inferred(", ".join(parts), renames)
 
 
-def read_as_ingest(spark: SparkSession, source: RawSource, staging: Path) -> draft.Profile:
-    """Profile ``source`` read exactly as its Ingest job reads it (same reader, schema, null token)."""
+def _plain_name(name: str, taken: Sequence[str]) -> str:
+    """``Order ID`` -> ``order_id``; a name already taken gets a numbered suffix."""
+    plain = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "column"
+    plain = f"c_{plain}" if plain[0].isdigit() else plain
+    candidate, n = plain, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{plain}_{n}"
+    return candidate
+
+
+def read_as_ingest(spark: SparkSession, source: RawSource, renames: dict[str, str], staging: Path) -> draft.Profile:
+    """Profile ``source`` as Validate will see it: read as its Ingest job reads it, renamed as Conform does."""
     files = source_files(source.path, source.format, staging)
-    declared = schema(source.schema)
+    declared = T.StructType.fromDDL(source.schema)
     if source.format == "csv":
         read = read_csv_observed(spark, files, declared, STAGE, null_value=source.null_token)
-        found = draft.profile(read.df)
+        found = draft.profile(read.df.withColumnsRenamed(renames))
         read.verify()  # a line that does not fit the schema stops the scaffold, as it would stop Ingest
         return found
     reader = read_json_checked if source.format == "json" else read_parquet_checked
-    return draft.profile(reader(spark, files, declared, STAGE))
+    return draft.profile(reader(spark, files, declared, STAGE).withColumnsRenamed(renames))
 
 
 def scaffold(spark: SparkSession, name: str, sources: Sequence[SourceArg], root: Path,
@@ -142,16 +171,19 @@ def scaffold(spark: SparkSession, name: str, sources: Sequence[SourceArg], root:
     if len(set(formats.values())) != 1:
         raise ScaffoldError(f"the sources have different formats {formats}: the state machine routes all "
                             "sources of an execution by one format; convert them or make two pipelines")
-    raw = [RawSource(s.name, _declared_path(s.path, root), formats[s.name], infer_schema(spark, s, formats[s.name]),
-                     s.null_token) for s in sources]
+    inferred = {s.name: infer_schema(spark, s, formats[s.name]) for s in sources}
+    raw = [RawSource(s.name, _declared_path(s.path, root), formats[s.name], inferred[s.name].ddl, s.null_token)
+           for s in sources]
+    renames = {name: found.renames for name, found in inferred.items()}
     files = planned_files(name, [s.name for s in raw], root)
     existing = [str(p.relative_to(root)) for p in files.values() if p.exists()]
     if existing:
         raise ScaffoldError(f"pipeline {name}: these files exist, nothing was written: {existing}")
     with tempfile.TemporaryDirectory(prefix="baton-scaffold-") as staging:
-        suites = {s.name: draft.draft_suite(read_as_ingest(spark, _resolved(s, root), Path(staging, s.name)),
+        suites = {s.name: draft.draft_suite(read_as_ingest(spark, _resolved(s, root), renames[s.name],
+                                                           Path(staging, s.name)),
                                             f"{name}_validate_{s.name}", s.name, s.path) for s in raw}
-    contents = tpl.render(name, raw, suites)
+    contents = tpl.render(name, raw, renames, suites)
     for key, path in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(contents[key], encoding="utf-8")

@@ -25,7 +25,8 @@ from baton.raw_source import RawSource
 SOURCES = {
 $sources}
 DATASETS = tuple(SOURCES)
-SUITES = {dataset: f"${name}_validate_{dataset}" for dataset in DATASETS}  # quality/suites/<suite>.json
+# the suite of each dataset: quality/suites/<suite>.json
+SUITES = {dataset: f"${name}_validate_{dataset}" for dataset in DATASETS}
 SUMMARY = "${name}_row_counts"  # the warehouse table Load writes
 '''
 
@@ -60,7 +61,9 @@ from transforms import ${name} as t
 @stage_job()
 def conform(ctx: StageContext) -> None:
     """conformed datasets"""
-$conform_lines'''
+    for dataset, conform_dataset in t.CONFORM.items():
+        ctx.write(dataset, ctx.read(dataset).transform(conform_dataset()))
+'''
 
 VALIDATE = '''"""Gate the conformed ${name} datasets with their suites in quality/suites/ (drafted: review them).
 
@@ -139,13 +142,17 @@ def row_count(dataset: str) -> Callable[[DataFrame], DataFrame]:
     def apply(df: DataFrame) -> DataFrame:
         return df.agg(F.count(F.lit(1)).alias("rows")).select(F.lit(dataset).alias("dataset"), "rows")
     return apply
+
+
+CONFORM = {  # what jobs/${name}_conform.py applies to each dataset
+$conform_map}
 '''
 
 CONFORM_FUNCTION = '''
 def conform_${dataset}() -> Callable[[DataFrame], DataFrame]:
-    """The conformed ${dataset} rows: as ingested, until this pipeline says otherwise."""
+    """The conformed ${dataset} rows: as ingested$what."""
     def apply(df: DataFrame) -> DataFrame:
-        return df
+        return $body
     return apply
 
 '''
@@ -158,16 +165,17 @@ from transforms import ${name} as t
 $tests'''
 
 TEST_DATASET = '''
-def test_conform_${dataset}_keeps_the_rows_and_columns(spark):
-    df = spark.createDataFrame([${nulls}] * 2, SOURCES["${dataset}"].schema)
+def test_conform_${dataset}_keeps_the_rows(spark):
+    df = spark.createDataFrame([(None,) * ${width}] * 2, SOURCES["${dataset}"].schema)
     conformed = df.transform(t.conform_${dataset}())
-    assert conformed.schema == df.schema
-    assert conformed.collect() == df.collect()
+    assert conformed.columns == ${columns}
+    assert [tuple(r) for r in conformed.collect()] == [tuple(r) for r in df.collect()]
 
 
 def test_row_count_of_${dataset}(spark):
-    df = spark.createDataFrame([${nulls}] * 3, SOURCES["${dataset}"].schema)
-    assert [tuple(r) for r in df.transform(t.row_count("${dataset}")).collect()] == [("${dataset}", 3)]
+    df = spark.createDataFrame([(None,) * ${width}] * 3, SOURCES["${dataset}"].schema)
+    counted = df.transform(t.row_count("${dataset}"))
+    assert [tuple(r) for r in counted.collect()] == [("${dataset}", 3)]
 
 '''
 
@@ -184,7 +192,7 @@ from orchestration.pipeline import Extraction, Job, Pipeline, Stage
 
 PIPELINE = Pipeline(
     name="${name}",
-    description="${name}: $source_list",
+    description="${name}: scaffolded from its sources (jobs/${name}_facts.py)",
     extraction=Extraction(
         name="Ingest",
         sources=tuple(SOURCES),
@@ -192,10 +200,14 @@ PIPELINE = Pipeline(
         default_format="$fmt",
     ),
     stages=(
-        Stage("Conform", Job("baton-${name}-conform", "${name}_conform"), previous="Ingest"),
-        Stage("Validate", Job("baton-${name}-validate", "${name}_validate"), previous="Conform", gated=True),
-        Stage("Aggregate", Job("baton-${name}-aggregate", "${name}_aggregate"), previous="Validate"),
-        Stage("Load", Job("baton-${name}-load", "${name}_load"), previous="Aggregate"),
+        Stage("Conform", Job("baton-${name}-conform", "${name}_conform"),
+              previous="Ingest"),
+        Stage("Validate", Job("baton-${name}-validate", "${name}_validate"),
+              previous="Conform", gated=True),
+        Stage("Aggregate", Job("baton-${name}-aggregate", "${name}_aggregate"),
+              previous="Validate"),
+        Stage("Load", Job("baton-${name}-load", "${name}_load"),
+              previous="Aggregate"),
     ),
 )
 '''
@@ -205,18 +217,24 @@ _STAGES = {"ingest": ("Ingest", None), "conform": ("Conform", "Ingest"), "valida
 _JOBS = {"ingest": INGEST, "conform": CONFORM, "validate": VALIDATE, "aggregate": AGGREGATE, "load": LOAD}
 
 
-def render(name: str, sources: Sequence[RawSource], suites: Mapping[str, dict[str, Any]]) -> dict[str, str]:
-    """The text of every file, by the keys of ``orchestration.scaffold.planned_files``."""
+def render(name: str, sources: Sequence[RawSource], renames: Mapping[str, Mapping[str, str]],
+           suites: Mapping[str, dict[str, Any]]) -> dict[str, str]:
+    """The text of every file, by the keys of ``orchestration.scaffold.planned_files``.
+
+    ``renames`` are, per dataset, the columns Conform gives a plain name.
+    """
     datasets = [s.name for s in sources]
-    common = {"name": name, "first": datasets[0], "fmt": sources[0].format, "source_list": ", ".join(datasets)}
-    texts = {f"job_{job}": Template(_JOBS[job]).substitute(common, run=_run(name, job, datasets[0]),
-                                                           conform_lines=_conform_lines(datasets))
+    common = {"name": name, "first": datasets[0], "fmt": sources[0].format}
+    texts = {f"job_{job}": Template(_JOBS[job]).substitute(common, run=_run(name, job, datasets[0]))
              for job in JOB_STAGES}
     texts["facts"] = Template(FACTS).substitute(common, sources="".join(_source_entry(s) for s in sources))
     texts["transforms"] = Template(TRANSFORMS).substitute(
-        common, conform_functions="".join(Template(CONFORM_FUNCTION).substitute(dataset=d) for d in datasets))
+        common, conform_functions="".join(_conform_function(d, renames[d]) for d in datasets),
+        conform_map="".join(f'    "{d}": conform_{d},\n' for d in datasets))
     texts["tests"] = Template(TESTS).substitute(common, tests="".join(
-        Template(TEST_DATASET).substitute(dataset=s.name, nulls=_nulls(s)) for s in sources).rstrip("\n") + "\n")
+        Template(TEST_DATASET).substitute(dataset=s.name, width=len(_columns(s)),
+                                          columns=_list([renames[s.name].get(c, c) for c in _columns(s)]))
+        for s in sources).rstrip("\n") + "\n")
     texts["declaration"] = Template(DECLARATION).substitute(common)
     texts |= {f"suite_{d}": json.dumps(suite, indent=2, default=str) + "\n" for d, suite in suites.items()}
     return texts
@@ -229,19 +247,42 @@ def _run(name: str, job: str, first: str) -> str:
                                      extra=f" --source {first}" if job == "ingest" else "")
 
 
-def _conform_lines(datasets: Sequence[str]) -> str:
-    return "".join(f'    ctx.write("{d}", ctx.read("{d}").transform(t.conform_{d}()))\n' for d in datasets)
-
-
 def _source_entry(source: RawSource) -> str:
-    name, path, fmt, ddl, token = (json.dumps(v) for v in (source.name, source.path, source.format, source.schema,
-                                                           source.null_token))
-    return (f"    {name}: RawSource({name}, path={path}, format={fmt},\n"
-            f"                      schema={ddl},\n"
-            f"                      null_token={token}),\n")
+    name, fmt, token = (json.dumps(v) for v in (source.name, source.format, source.null_token))
+    indent = " " * (4 + len(name) + len(": RawSource("))
+    return (f"    {name}: RawSource({name}, format={fmt}, null_token={token},\n"
+            f"{indent}path={_literal(source.path, '/', indent + ' ' * len('path=('))},\n"
+            f"{indent}schema={_literal(source.schema, ', ', indent + ' ' * len('schema=('))}),\n")
 
 
-def _nulls(source: RawSource) -> str:
-    """A row of nulls for the source's schema, as a Python tuple literal."""
-    width = len(source.schema.split(","))
-    return "(None,)" if width == 1 else "(" + ", ".join(["None"] * width) + ")"
+def _literal(text: str, sep: str, indent: str) -> str:
+    """``text`` as a Python string literal; a long one as adjacent literals, cut after ``sep``, one per line."""
+    width = 116 - len(indent)
+    parts = [p + sep for p in text.split(sep)[:-1]] + [text.split(sep)[-1]]
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(json.dumps(lines[-1] + part)) > width:
+            lines.append("")
+        lines[-1] += part
+    if len(lines) == 1:
+        return json.dumps(text)
+    return "(" + f"\n{indent}".join(json.dumps(line) for line in lines) + ")"
+
+
+def _conform_function(dataset: str, renames: Mapping[str, str]) -> str:
+    if not renames:
+        return Template(CONFORM_FUNCTION).substitute(dataset=dataset, what="", body="df")
+    pairs = "".join(f"            {json.dumps(old)}: {json.dumps(new)},\n" for old, new in renames.items())
+    return Template(CONFORM_FUNCTION).substitute(dataset=dataset, what=", with plain column names",
+                                                 body=f"df.withColumnsRenamed({{\n{pairs}        }})")
+
+
+def _columns(source: RawSource) -> list[str]:
+    """The column names of the source's DDL (names never hold a comma or a backtick: the scaffold refuses them)."""
+    return [field.strip().rsplit(" ", 1)[0].strip("`") for field in source.schema.split(",")]
+
+
+def _list(items: Sequence[str]) -> str:
+    """A Python list literal of strings, one per line when it is long."""
+    flat = json.dumps(list(items))
+    return flat if len(flat) <= 60 else "[\n" + "".join(f"        {json.dumps(i)},\n" for i in items) + "    ]"

@@ -65,9 +65,37 @@ def test_existing_files_are_never_overwritten(spark, tmp_path):
 
 
 def test_a_column_a_schema_cannot_declare_is_refused(spark, tmp_path):
-    (tmp_path / "orders.csv").write_text("order id,city\n1,Oslo\n")
-    with pytest.raises(ScaffoldError, match="column 'order id' is not a plain name"):
+    (tmp_path / "orders.csv").write_text("order.id,city\n1,Oslo\n")
+    with pytest.raises(ScaffoldError, match="column 'order.id': a name with a dot"):
         scaffold.scaffold(spark, "shop", parse_sources([f"orders={tmp_path / 'orders.csv'}"], []), tmp_path)
+
+
+def _copy_project(project: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, project / package, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "conftest.py", project / "tests")
+    shutil.copy(ROOT / "pyproject.toml", project)
+    return project
+
+
+def test_generated_code_passes_the_linter_with_long_paths_and_wide_tables(tmp_path):
+    from baton.raw_source import RawSource
+    from orchestration import scaffold_templates
+
+    wide = ", ".join([f"measurement_{i:02d} DOUBLE" for i in range(30)] + ["`Station Name (official)` STRING"])
+    sources = [RawSource("hourly_station_counts", "/" + "/".join(["a_rather_long_folder_name"] * 8) + "/counts.csv",
+                         "csv", wide, ""),
+               RawSource("stations", "raw/stations.csv", "csv", "station_id INT", "")]
+    renames = {"hourly_station_counts": {"Station Name (official)": "station_name_official"}, "stations": {}}
+    texts = scaffold_templates.render("city_bicycle_counts_2024", sources, renames, {})
+    _copy_project(tmp_path)  # the project's rules, and its modules to tell first-party imports
+    for key, path in scaffold.planned_files("city_bicycle_counts_2024", [], tmp_path).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(texts[key])
+    lint = subprocess.run([str(BIN / "ruff"), "check", "."], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert lint.returncode == 0, lint.stdout
 
 
 # -- end to end, in a copy of the project's layout (the repository itself is never written) ------------
@@ -80,18 +108,13 @@ ORDERS = """order_id,customer,status,amount,ordered_on
 5,bob,void,0,2024-03-01
 6,ann,paid,3.10,2024-03-02
 """
-CUSTOMERS = "customer,city\nann,Oslo\nbob,\ncy,NA\n"
+CUSTOMERS = "customer,Home City\nann,Oslo\nbob,\ncy,NA\n"  # a header that is not a plain name
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A copy of the packages, conf and test fixtures, plus two raw CSV files outside it."""
-    project = tmp_path_factory.mktemp("project")
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, project / package, ignore=shutil.ignore_patterns("__pycache__"))
-    (project / "tests").mkdir()
-    shutil.copy(ROOT / "tests" / "conftest.py", project / "tests")
-    shutil.copy(ROOT / "pyproject.toml", project)
+    project = _copy_project(tmp_path_factory.mktemp("project"))
     raw = tmp_path_factory.mktemp("raw")
     (raw / "orders.csv").write_text(ORDERS)
     (raw / "customers.csv").write_text(CUSTOMERS)
@@ -130,7 +153,9 @@ def test_a_scaffolded_pipeline_runs_on_its_files(project, spark):
     orders = spark.read.parquet(str(bucket / paths.StagePaths("shop-1", "Ingest").output("orders")))
     assert sorted((r.order_id, r.amount) for r in orders.collect())[:2] == [(1, 12.5), (2, None)]  # NA is null
     customers = spark.read.parquet(str(bucket / paths.StagePaths("shop-1", "Ingest").output("customers")))
-    assert sorted(r.city or "<null>" for r in customers.collect()) == ["<null>", "NA", "Oslo"]  # only "" is null
+    assert sorted(r["Home City"] or "<null>" for r in customers.collect()) == ["<null>", "NA", "Oslo"]  # "" is null
+    conformed = spark.read.parquet(str(bucket / paths.StagePaths("shop-1", "Conform").output("customers")))
+    assert conformed.columns == ["customer", "home_city"]
     verdict = json.loads((bucket / paths.StagePaths("shop-1", "Validate").verdict).read_text())
     assert (verdict["passed"], verdict["rows"], verdict["failedRows"]) == (True, 9, 0)
     loaded = spark.read.parquet(str(bucket / paths.warehouse_table("shop_row_counts")))
