@@ -10,7 +10,8 @@ max; when those are as many as the column's distinct values, they are its value 
 A first version computed all of it in one ``agg`` with a ``count_distinct`` per column: Spark
 then expands every row once per distinct aggregate and evaluates every other aggregate on each
 copy, and 200,000 rows of 20 columns took minutes. Unpivoting into cells and counting distinct
-cells first is two shuffles of small rows instead.
+cells first is two shuffles of small rows instead: 11 s for the same rows (a scan of them: 0.5 s),
+measured on 2 busy cores (2026-12-05, local[2], cached input).
 
 The draft passes on the data it was drafted from (with the compiled gate and with GE), and
 says in its ``meta.notes`` that it is a draft: what the data happened to show (a range, a
