@@ -167,6 +167,13 @@ def scaffold(spark: SparkSession, name: str, sources: Sequence[SourceArg], root:
     validate_name(name, "pipeline name")
     if name in taken:
         raise ScaffoldError(f"pipeline {name!r} is already declared; choose another name")
+    files = planned_files(name, [s.name for s in sources], root)
+    existing = [str(p.relative_to(root)) for p in files.values() if p.exists()]
+    if existing:
+        raise ScaffoldError(f"pipeline {name}: these files exist, nothing was written: {existing}")
+    missing = [str(s.path) for s in sources if not s.path.exists()]
+    if missing:
+        raise ScaffoldError(f"no such file or folder: {missing}")
     formats = {s.name: source_format(s.path) for s in sources}
     if len(set(formats.values())) != 1:
         raise ScaffoldError(f"the sources have different formats {formats}: the state machine routes all "
@@ -174,11 +181,7 @@ def scaffold(spark: SparkSession, name: str, sources: Sequence[SourceArg], root:
     inferred = {s.name: infer_schema(spark, s, formats[s.name]) for s in sources}
     raw = [RawSource(s.name, _declared_path(s.path, root), formats[s.name], inferred[s.name].ddl, s.null_token)
            for s in sources]
-    renames = {name: found.renames for name, found in inferred.items()}
-    files = planned_files(name, [s.name for s in raw], root)
-    existing = [str(p.relative_to(root)) for p in files.values() if p.exists()]
-    if existing:
-        raise ScaffoldError(f"pipeline {name}: these files exist, nothing was written: {existing}")
+    renames = {source: found.renames for source, found in inferred.items()}
     with tempfile.TemporaryDirectory(prefix="baton-scaffold-") as staging:
         suites = {s.name: draft.draft_suite(read_as_ingest(spark, _resolved(s, root), renames[s.name],
                                                            Path(staging, s.name)),

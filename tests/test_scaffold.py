@@ -64,6 +64,11 @@ def test_existing_files_are_never_overwritten(spark, tmp_path):
     assert not (tmp_path / "jobs").exists()
 
 
+def test_a_missing_source_is_named(spark, tmp_path):
+    with pytest.raises(ScaffoldError, match="no such file or folder"):
+        scaffold.scaffold(spark, "shop", parse_sources([f"orders={tmp_path / 'orders.csv'}"], []), tmp_path)
+
+
 def test_a_column_a_schema_cannot_declare_is_refused(spark, tmp_path):
     (tmp_path / "orders.csv").write_text("order.id,city\n1,Oslo\n")
     with pytest.raises(ScaffoldError, match="column 'order.id': a name with a dot"):
