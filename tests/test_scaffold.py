@@ -69,6 +69,20 @@ def test_a_missing_source_is_named(spark, tmp_path):
         scaffold.scaffold(spark, "shop", parse_sources([f"orders={tmp_path / 'orders.csv'}"], []), tmp_path)
 
 
+def test_json_lines_are_scaffolded_with_the_types_spark_infers(spark, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "events.json").write_text('{"id": 1, "kind": "open", "score": 0.5}\n{"id": 2, "kind": "open"}\n'
+                                     '{"id": 3, "kind": "close", "score": 2.0}\n{"id": 4, "kind": "open", '
+                                     '"score": 1.5}\n')
+    scaffold.scaffold(spark, "feed", parse_sources([f"events={raw / 'events.json'}"], []), tmp_path)
+    facts = (tmp_path / "jobs" / "feed_facts.py").read_text()
+    assert 'format="json"' in facts and 'schema="id BIGINT, kind STRING, score DOUBLE"' in facts
+    suite = json.loads((tmp_path / "quality" / "suites" / "feed_validate_events.json").read_text())
+    names = {e["meta"]["baton"]["name"] for e in suite["expectations"]}
+    assert {"id_unique", "kind_in_set", "score_mostly_present", "score_in_range"} <= names
+
+
 def test_a_column_a_schema_cannot_declare_is_refused(spark, tmp_path):
     (tmp_path / "orders.csv").write_text("order.id,city\n1,Oslo\n")
     with pytest.raises(ScaffoldError, match="column 'order.id': a name with a dot"):
