@@ -347,3 +347,38 @@ def main_entry(spec: JobSpec) -> None:
         sys.exit(1)
     for name, manifest in ctx.committed.items():
         print(f"baton: {spec.name} committed {name}: {manifest['rows']} rows")
+
+
+def stage_job(required_args: Sequence[str] = (), optional_args: Mapping[str, str] | None = None,
+              description: str = "") -> Callable[[Callable[[StageContext], None]], Callable[[StageContext], None]]:
+    """Make a job module of its body and the declaration of its own arguments.
+
+        @stage_job(required_args=("source",), optional_args={"format": "csv"})
+        def ingest(ctx: StageContext) -> None:
+            ...
+
+    The module gets ``SPEC`` (named after the module's file) and ``main(argv)``, which the local
+    handlers and the tests call, as a module written by hand declares them. Run as a script
+    (``spark-submit jobs/<job>.py ...``), the module runs its job as soon as the body is decorated,
+    so the decorated body comes last in the module.
+    """
+    def declare(body: Callable[[StageContext], None]) -> Callable[[StageContext], None]:
+        module = body.__globals__
+        taken = [name for name in ("SPEC", "main") if name in module]
+        if taken:
+            raise ValueError(f"{module['__name__']}: @stage_job defines {taken}; remove them from the module")
+        name = module["__name__"].rsplit(".", 1)[-1]
+        if name == "__main__":
+            name = Path(module["__file__"]).stem
+        spec = JobSpec(name=name, body=body, required_args=tuple(required_args),
+                       optional_args=dict(optional_args or {}),
+                       description=description or (body.__doc__ or "").strip().split("\n", 1)[0])
+
+        def main(argv: list[str] | None = None) -> StageContext:
+            return run_stage(spec, argv)
+
+        module["SPEC"], module["main"] = spec, main
+        if module["__name__"] == "__main__":
+            main_entry(spec)
+        return body
+    return declare

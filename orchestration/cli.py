@@ -5,6 +5,8 @@
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
+    baton new pipeline NAME --source NAME=PATH [--source ...] [--null-token [SOURCE=]TOKEN]
+    baton suite draft PATH [--dataset NAME] [--out FILE] [--format csv|json|parquet] [--null-token TOKEN]
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -90,6 +92,36 @@ def cmd_package(args: argparse.Namespace) -> int:
     print("EMR step:  spark-submit --py-files " + out.name + " jobs/<job>.py --execution-id ...")
     print("Glue job:  --extra-py-files s3://<bucket>/" + out.name)
     return 0
+
+
+def cmd_new_pipeline(args: argparse.Namespace) -> int:
+    from orchestration import scaffold
+
+    sources = scaffold.parse_sources(args.source, args.null_token)
+    written = scaffold.scaffold(_spark(args), args.name, sources, scaffold.PROJECT_ROOT, taken=pipelines.PIPELINES)
+    for path in written:
+        print(f"wrote {path.relative_to(scaffold.PROJECT_ROOT)}")
+    print(f"review the drafted suites, then: baton run {args.name}")
+    return 0
+
+
+def cmd_suite_draft(args: argparse.Namespace) -> int:
+    from orchestration.scaffold import PROJECT_ROOT
+    from quality import draft
+
+    dataset = args.dataset or Path(args.path.rstrip("/")).name.split(".")[0]
+    out = Path(args.out) if args.out else PROJECT_ROOT / "quality" / "suites" / f"{dataset}_draft.json"
+    found = draft.profile(draft.read_dataset(_spark(args), args.path, args.format, args.null_token))
+    draft.write_suite(draft.draft_suite(found, out.stem, dataset, args.path), out)
+    print(f"wrote {out}: a draft from {found.rows:,} rows; review it before use "
+          f"(candidate keys: {', '.join(found.candidate_keys) or 'none'})")
+    return 0
+
+
+def _spark(args: argparse.Namespace) -> Any:
+    from baton.spark import get_spark
+
+    return get_spark("baton-draft", master=conf.load(args.env).get("spark", {}).get("master"))
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
@@ -245,6 +277,28 @@ def build_parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
+
+    new = sub.add_parser("new", help="scaffold a new pipeline").add_subparsers(dest="what", required=True)
+    new_pipeline = new.add_parser("pipeline", parents=[shared],
+                                  help="a pipeline that runs on the given files: declaration, jobs, "
+                                  "transforms, tests and a draft suite per source")
+    new_pipeline.add_argument("name", help="pipeline name: lowercase letters, digits and _")
+    new_pipeline.add_argument("--source", action="append", required=True, metavar="NAME=PATH",
+                              help="a raw source: a .csv, .json (lines) or .parquet file, or a folder of them")
+    new_pipeline.add_argument("--null-token", action="append", default=[], metavar="[SOURCE=]TOKEN",
+                              help="a CSV field value read as null besides empty fields, for one source or all "
+                              "(default: none, only empty fields are null)")
+    new_pipeline.set_defaults(func=cmd_new_pipeline)
+
+    suite = sub.add_parser("suite", help="quality suites").add_subparsers(dest="what", required=True)
+    suite_draft = suite.add_parser("draft", parents=[shared],
+                                   help="profile a dataset and write a draft GE suite to review")
+    suite_draft.add_argument("path", help="a committed dataset (Parquet folder with _SUCCESS) or raw csv/json/parquet")
+    suite_draft.add_argument("--dataset", help="the dataset's name (default: the path's last part)")
+    suite_draft.add_argument("--out", help="suite file to write (default: quality/suites/<dataset>_draft.json)")
+    suite_draft.add_argument("--format", choices=("csv", "json", "parquet"), help="default: from the path")
+    suite_draft.add_argument("--null-token", default="", help="CSV: a field value read as null besides empty fields")
+    suite_draft.set_defaults(func=cmd_suite_draft)
     return parser
 
 
