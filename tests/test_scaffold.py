@@ -177,7 +177,8 @@ def test_a_scaffolded_pipeline_runs_on_its_files(project, spark):
     assert conformed.columns == ["customer", "home_city"]
     verdict = json.loads((bucket / paths.StagePaths("shop-1", "Validate").verdict).read_text())
     assert (verdict["passed"], verdict["rows"], verdict["failedRows"]) == (True, 9, 0)
-    loaded = spark.read.parquet(str(bucket / paths.warehouse_table("shop_row_counts")))
+    warehouse = json.loads((project / "conf" / "local.json").read_text())["warehouse"]
+    loaded = spark.read.parquet(str(bucket / paths.warehouse_table("shop_row_counts", warehouse)))
     assert sorted((r.dataset, r.rows) for r in loaded.collect()) == [("customers", 3), ("orders", 6)]
 
     # the generated job runs as spark-submit runs it (its __main__), here Load again from committed outputs
