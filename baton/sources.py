@@ -86,13 +86,19 @@ def _file_uri(path: Path) -> str:
 
 
 def _s3_raw_files(location: str, name: str, fmt: str) -> list[RawFile]:
+    """The S3 twin of the local rule: ``{prefix}/{name}.{fmt}``, else the ``.{fmt}`` files directly under
+    ``{prefix}/{name}/`` (every page of the listing; ``planes_2013.csv`` is not source ``planes``)."""
     import boto3
 
     bucket, _, prefix = location.removeprefix("s3://").partition("/")
-    prefix = prefix.strip("/")
-    client = boto3.client("s3")
-    listed = client.list_objects_v2(Bucket=bucket, Prefix="/".join(p for p in (prefix, name) if p))
-    keys = sorted(o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".csv"))
+    base = "/".join(p for p in (prefix.strip("/"), name) if p)
+    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)
+    keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    if f"{base}.{fmt}" in keys:
+        keys = [f"{base}.{fmt}"]
+    else:
+        keys = sorted(k for k in keys if k.startswith(f"{base}/") and k.endswith(f".{fmt}")
+                      and "/" not in k[len(base) + 1:])
     return [RawFile(f"s3://{bucket}/{k}", f"s3://{bucket}/{k}") for k in keys]
 
 
