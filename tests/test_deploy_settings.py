@@ -1,0 +1,60 @@
+"""The deployment section of conf: read in one place, unknown keys and bad values refused by file and key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import conf
+from orchestration.deploy.settings import SettingsError, from_conf, load
+
+
+def _prod() -> dict:
+    return copy.deepcopy(conf.load("prod"))
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_deployable_environment_reads(env):
+    settings = load(env)
+    assert settings.env == env
+    assert settings.workflow_bucket == conf.load(env)["workflowBucket"].removeprefix("s3://")
+    assert settings.alert_topic_name == f"baton-{env}-alerts"
+
+
+def test_prod_reads_what_conf_says():
+    settings = load("prod")
+    assert (settings.account, settings.region, settings.dr_region) == ("111122223333", "us-east-1", "us-west-2")
+    assert (settings.glue.worker_type, settings.glue.number_of_workers) == ("G.1X", 10)
+    assert settings.executions_retention_days == 7
+    assert settings.trigger.schedule == "rate(1 hour)"
+    assert settings.artifacts_uri == "s3://baton-prod-artifacts/baton"
+
+
+def test_local_cannot_be_deployed():
+    with pytest.raises(SettingsError, match=r"conf/local.json: deployment: missing"):
+        load("local")
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("deployment", "acount"), "1", r"conf/prod.json: deployment.acount: unknown key"),
+    (("deployment", "glue", "workers"), 2, r"conf/prod.json: deployment.glue.workers: unknown key"),
+    (("deployment", "account"), "12", r"deployment.account: expected a 12-digit AWS account id"),
+    (("deployment", "glue", "workerType"), "G.3X", r"deployment.glue.workerType: must be one of"),
+    (("deployment", "logRetentionDays"), 10, r"deployment.logRetentionDays: must be one of"),
+    (("deployment", "executionsRetentionDays"), 0, r"deployment.executionsRetentionDays: must be a positive"),
+    (("deployment", "trigger", "schedule"), "every hour", r"deployment.trigger.schedule: expected rate"),
+    (("deployment", "dr", "region"), "us-east-1", r"deployment.dr.region: must differ"),
+    (("deployment", "emr", "mode"), "serverless", r"deployment.emr.mode: must be one of"),
+    (("workflowBucket",), "workflow", r"conf/prod.json: workflowBucket: must be an s3:// address"),
+    (("notifications", "topic"), "arn:aws:sns:eu-west-1:111122223333:baton-prod-alerts",
+     r"notifications.topic: must be the ARN of the topic the stack creates"),
+])
+def test_a_bad_setting_is_refused_by_file_and_key(path, value, message):
+    settings = _prod()
+    target = settings
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(SettingsError, match=message):
+        from_conf(settings)
