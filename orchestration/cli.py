@@ -5,6 +5,8 @@
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
+    baton synth PIPELINE --env ENV [--out DIR]      (CloudFormation of the CDK app, offline)
+    baton deploy PIPELINE --env ENV [--out DIR] [--print]
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -89,6 +94,32 @@ def cmd_package(args: argparse.Namespace) -> int:
     print("EMR step:  spark-submit --py-files " + out.name + " jobs/<job>.py --execution-id ...")
     print("Glue job:  --extra-py-files s3://<bucket>/" + out.name)
     return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from orchestration.deploy.app import synth  # aws-cdk-lib starts Node.js: only for these commands
+
+    assembly = synth(_deploy_env(args), [args.pipeline], Path(args.out))
+    for stack in assembly.stacks:
+        print(f"{stack.stack_name}: {stack.template_full_path}")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from orchestration.deploy.main import deploy_command
+
+    command = deploy_command(args.pipeline, _deploy_env(args), Path(args.out))
+    if args.print:
+        print(shlex.join(command))
+        return 0
+    return subprocess.run(command, check=False).returncode
+
+
+def _deploy_env(args: argparse.Namespace) -> str:
+    env = args.env or os.environ.get("BATON_ENV")
+    if env is None:
+        raise ValueError("say which environment to deploy: --env dev or --env prod")
+    return env
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None) -> LocalRun:
@@ -239,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
+
+    synth = sub.add_parser("synth", help="write the CDK app's CloudFormation templates and assets (offline)",
+                           parents=[shared])
+    synth.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    synth.add_argument("--out", default="cdk.out", help="cloud assembly directory (default: %(default)s)")
+    synth.set_defaults(func=cmd_synth)
+
+    deploy = sub.add_parser("deploy", help="deploy a pipeline and its environment with the CDK CLI (npx aws-cdk)",
+                            parents=[shared])
+    deploy.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    deploy.add_argument("--out", default="cdk.out", help="cloud assembly directory (default: %(default)s)")
+    deploy.add_argument("--print", action="store_true", help="print the CDK CLI command instead of running it")
+    deploy.set_defaults(func=cmd_deploy)
     return parser
 
 

@@ -1,0 +1,67 @@
+"""The CDK app: the shared stack of an environment and one stack per pipeline, checked by cdk-nag.
+
+``build`` is what ``baton synth`` and the CDK CLI (``baton deploy``, through ``cdk.json``'s
+``app`` command) both run, so what is tested offline is what is deployed.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from orchestration import pipelines
+from orchestration.deploy.pipeline_stack import PipelineStack
+from orchestration.deploy.settings import DeploySettings
+from orchestration.deploy.settings import load as load_settings
+from orchestration.deploy.shared import SharedStack
+from orchestration.package import build_zip, package_root
+
+log = logging.getLogger("baton")
+
+# Server access logs are granted by a bucket policy on the log bucket (ACLs stay disabled everywhere);
+# pipeline stacks import the shared stack's outputs, and a strong reference keeps them while imported.
+CONTEXT = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+           "@aws-cdk/core:defaultCrossStackReferences": "strong"}
+
+
+def stack_name(settings: DeploySettings, part: str) -> str:
+    return f"Baton-{settings.env}-{part}"
+
+
+def stage_code(directory: Path) -> Path:
+    """The artifacts the stacks upload: the jobs zip and each job's script, as Glue and EMR read them."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    build_zip(directory / "baton-jobs.zip")
+    jobs = directory / "jobs"
+    jobs.mkdir()
+    for script in sorted(package_root("jobs").glob("*.py")):
+        shutil.copyfile(script, jobs / script.name)
+    return directory
+
+
+def build(env: str, pipeline_names: list[str], outdir: Path) -> cdk.App:
+    """The app of ``env`` with the stacks of ``pipeline_names``; cdk-nag AwsSolutions runs at synthesis."""
+    settings = load_settings(env)
+    outdir.mkdir(parents=True, exist_ok=True)
+    code = stage_code(outdir.parent / f"{outdir.name}.code")
+    app = cdk.App(outdir=str(outdir), context=CONTEXT)
+    where = cdk.Environment(account=settings.account, region=settings.region)
+    shared = SharedStack(app, stack_name(settings, "shared"), settings=settings, code_dir=code, env=where,
+                         description=f"Baton {env}: key, workflow and artifacts buckets, alert topic")
+    for name in pipeline_names:
+        pipeline = pipelines.get(name)
+        PipelineStack(app, stack_name(settings, name), pipeline=pipeline, settings=settings, shared=shared,
+                      env=where, description=f"Baton {env} pipeline {name}: {pipeline.description}")
+    cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    return app
+
+
+def synth(env: str, pipeline_names: list[str], outdir: Path) -> cdk.cx_api.CloudAssembly:
+    assembly = build(env, pipeline_names, outdir).synth()
+    log.info("synthesized %s to %s", ", ".join(s.stack_name for s in assembly.stacks), outdir)
+    return assembly
