@@ -31,6 +31,18 @@ def test_prod_reads_what_conf_says():
     assert settings.artifacts_uri == "s3://baton-prod-artifacts/baton"
 
 
+def test_dev_runs_a_transient_cluster_prod_an_existing_one():
+    assert (load("dev").emr_mode, load("prod").emr_mode) == ("transient", "existing")
+    assert load("dev").deployment.emr_cluster.serviceRole == "baton-dev-emr-service"
+
+
+def test_an_unknown_cluster_key_is_refused():
+    settings = copy.deepcopy(conf.load("dev"))
+    settings["emr"]["cluster"]["coreNodes"] = 2
+    with pytest.raises(SettingsError, match=r"conf/dev.json: emr: .*coreNodes"):
+        from_conf(settings)
+
+
 def test_local_cannot_be_deployed():
     with pytest.raises(SettingsError, match=r"conf/local.json: deployment: missing"):
         load("local")
@@ -45,7 +57,8 @@ def test_local_cannot_be_deployed():
     (("deployment", "executionsRetentionDays"), 0, r"deployment.executionsRetentionDays: must be a positive"),
     (("deployment", "trigger", "schedule"), "every hour", r"deployment.trigger.schedule: expected rate"),
     (("deployment", "dr", "region"), "us-east-1", r"deployment.dr.region: must differ"),
-    (("deployment", "emr", "mode"), "serverless", r"deployment.emr.mode: must be one of"),
+    (("emr", "mode"), "serverless", r"conf/prod.json: emr: emr.mode must be one of"),
+    (("emr", "mode"), "transient", r"conf/prod.json: emr: emr.mode transient needs emr.cluster"),
     (("workflowBucket",), "workflow", r"conf/prod.json: workflowBucket: must be an s3:// address"),
     (("notifications", "topic"), "arn:aws:sns:eu-west-1:111122223333:baton-prod-alerts",
      r"notifications.topic: must be the ARN of the topic the stack creates"),

@@ -36,6 +36,9 @@ STAR_RESOURCE_ALLOWED = {
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     # CloudWatch PutMetricData has no resource type (Service Authorization Reference); limited by namespace.
     "cloudwatch:PutMetricData",
+    # createCluster.sync: RunJobFlow creates the cluster, so no ARN exists yet (developer guide, "IAM policies
+    # for Amazon EMR"); limited by the request tag baton:pipeline.
+    "elasticmapreduce:RunJobFlow",
 }
 # In a KMS key policy, Resource "*" means the key itself (KMS developer guide, "Key policies").
 KEY_POLICY = "AWS::KMS::Key"
@@ -277,3 +280,30 @@ def test_alarms_and_dashboard(assemblies):
             "MetricName": metric, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
             "AlarmActions": [Match.any_value()]})
     stack.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+# -- 4. EMR -------------------------------------------------------------------------------------------------
+def test_transient_mode_creates_the_cluster_roles_and_may_create_only_tagged_clusters(assemblies):
+    cluster = load_settings("dev").deployment.emr_cluster
+    stack = _template(assemblies, "dev", "flights")
+    stack.has_resource_properties("AWS::IAM::Role", {
+        "RoleName": cluster.serviceRole,
+        "AssumeRolePolicyDocument": Match.object_like({"Statement": [Match.object_like({
+            "Principal": {"Service": "elasticmapreduce.amazonaws.com"}})]})})
+    stack.has_resource_properties("AWS::IAM::InstanceProfile", {"InstanceProfileName": cluster.instanceProfile})
+    raw = assemblies["dev"]["Baton-dev-flights"]
+    (policy,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+                 and "StateMachineRole" in json.dumps(r["Properties"]["Roles"])]
+    by_sid = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert by_sid["CreateOwnCluster"]["Condition"] == {
+        "StringEquals": {"elasticmapreduce:RequestTag/baton:pipeline": "flights"}}
+    assert by_sid["RunAndEndOwnCluster"]["Condition"] == {
+        "StringEquals": {"elasticmapreduce:ResourceTag/baton:pipeline": "flights"}}
+    assert "elasticmapreduce:TerminateJobFlows" in by_sid["RunAndEndOwnCluster"]["Action"]
+    assert len(by_sid["PassClusterRoles"]["Resource"]) == 2
+    machine = next(r for r in raw["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+    assert '"CreateCluster"' in machine["Properties"]["DefinitionString"]
+
+
+def test_existing_mode_creates_no_cluster_roles(assemblies):
+    _template(assemblies, "prod", "flights").resource_count_is("AWS::IAM::InstanceProfile", 0)

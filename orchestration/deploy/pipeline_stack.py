@@ -23,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import Construct
 
+from baton.paths import WorkflowBucket
 from orchestration.deploy.settings import DeploySettings
 from orchestration.deploy.shared import SharedStack
 from orchestration.generate import generate, to_json
@@ -70,6 +71,7 @@ class PipelineStack(cdk.Stack):
         self.name = f"{settings.name_prefix}-{pipeline.name}"
         self.jobs = glue_jobs(pipeline)
         self.glue_role = self._glue_role()
+        self.emr_roles = self._emr_roles() if self._uses_emr() and settings.emr_mode == "transient" else []
         security = self._glue_security_configuration()
         for spec in self.jobs:
             self._glue_job(spec, security)
@@ -82,13 +84,31 @@ class PipelineStack(cdk.Stack):
         self._alerts()
         self._dashboard()
 
+    def _uses_emr(self) -> bool:
+        return any(stage.engine == "emr" for stage in self.pipeline.all_stages())
+
     # -- Glue --------------------------------------------------------------------------------------------
     def _glue_role(self) -> iam.Role:
+        role = iam.Role(self, "GlueJobRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+                        description=f"Glue jobs of {self.pipeline.name}: its workflow prefixes, its code, its logs")
+        self._job_data_access(role)
+        role.add_to_policy(iam.PolicyStatement(
+            sid="WriteGlueLogs",
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+            resources=[self.settings.arn("logs", "log-group:/aws-glue/*")]))
+        NagSuppressions.add_resource_suppressions(role, [NagPackSuppression(
+            id="AwsSolutions-IAM5",
+            reason="Stage outputs are keyed by execution id (executions/<id>/...), warehouse tables by "
+                   "partition, and Glue names its log groups at run time: prefix wildcards are the narrowest "
+                   "grant. cloudwatch:PutMetricData has no resource type (Resource '*'), limited by namespace.",
+            applies_to=[RegexAppliesTo(regex="/^Resource::.*\\*$/")])], apply_to_children=True)
+        return role
+
+    def _job_data_access(self, role: iam.Role) -> None:
+        """What a job reads and writes, on Glue or on a transient cluster: its prefixes, its code, the key."""
         s = self.settings
         workflow = self.shared.workflow_bucket
         warehouse = s.deployment.warehouse
-        role = iam.Role(self, "GlueJobRole", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
-                        description=f"Glue jobs of {self.pipeline.name}: its workflow prefixes, its code, its logs")
         role.add_to_policy(iam.PolicyStatement(
             sid="ReadWriteStageOutputs",
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
@@ -105,19 +125,41 @@ class PipelineStack(cdk.Stack):
             sid="UseEnvironmentKey",
             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], resources=[self.shared.key.key_arn]))
         role.add_to_policy(iam.PolicyStatement(
-            sid="WriteGlueLogs",
-            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-            resources=[s.arn("logs", "log-group:/aws-glue/*")]))
-        role.add_to_policy(iam.PolicyStatement(
             sid="PublishJobMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": ["Glue", "Baton"]}}))
-        NagSuppressions.add_resource_suppressions(role, [NagPackSuppression(
+
+    # -- EMR (transient) ---------------------------------------------------------------------------------
+    def _emr_roles(self) -> list[iam.Role]:
+        """The service role and instance profile the definition's CreateCluster names (conf emr.cluster)."""
+        s = self.settings
+        cluster = s.deployment.emr_cluster
+        service = iam.Role(
+            self, "EmrServiceRole", role_name=cluster.serviceRole,
+            assumed_by=iam.ServicePrincipal("elasticmapreduce.amazonaws.com"),
+            description=f"EMR service role of {self.name}'s transient clusters",
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                "service-role/AmazonEMRServicePolicy_v2")])
+        NagSuppressions.add_resource_suppressions(service, [NagPackSuppression(
+            id="AwsSolutions-IAM4",
+            reason="AmazonEMRServicePolicy_v2 is the EMR service role policy AWS documents; it acts only on "
+                   "resources tagged for-use-with-amazon-emr-managed-policies.",
+            applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEMRServicePolicy_v2"])])
+        instance = iam.Role(self, "EmrInstanceRole", role_name=cluster.instanceProfile,
+                            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+                            description=f"EC2 instances of {self.name}'s transient clusters: the jobs' data and logs")
+        self._job_data_access(instance)
+        log_prefix = WorkflowBucket.parse(cluster.logUri)
+        instance.add_to_policy(iam.PolicyStatement(
+            sid="WriteClusterLogs", actions=["s3:PutObject"],
+            resources=[f"arn:aws:s3:::{log_prefix.root}/{log_prefix.prefix}/*".replace("//", "/")]))
+        NagSuppressions.add_resource_suppressions(instance, [NagPackSuppression(
             id="AwsSolutions-IAM5",
-            reason="Stage outputs are keyed by execution id (executions/<id>/...), warehouse tables by "
-                   "partition, and Glue names its log groups at run time: prefix wildcards are the narrowest "
-                   "grant. cloudwatch:PutMetricData has no resource type (Resource '*'), limited by namespace.",
+            reason="Stage outputs are keyed by execution id and cluster logs by cluster id: prefix wildcards are "
+                   "the narrowest grant. cloudwatch:PutMetricData has no resource type, limited by namespace.",
             applies_to=[RegexAppliesTo(regex="/^Resource::.*\\*$/")])], apply_to_children=True)
-        return role
+        iam.CfnInstanceProfile(self, "EmrInstanceProfile", instance_profile_name=cluster.instanceProfile,
+                               roles=[instance.role_name])
+        return [service, instance]
 
     def _glue_security_configuration(self) -> glue.CfnSecurityConfiguration:
         key = self.shared.key.key_arn
@@ -177,8 +219,12 @@ class PipelineStack(cdk.Stack):
             id="AwsSolutions-IAM5",
             reason="Verdict keys carry the execution id (executions/<id>/<stage>/quality/verdict.json). "
                    "CloudWatch Logs delivery and X-Ray actions have no resource type: AWS requires Resource '*' "
-                   "(Step Functions developer guide, logging and X-Ray IAM policies).",
-            applies_to=[RegexAppliesTo(regex="/^Resource::.*/executions/\\*/.*verdict.json$/"), "Resource::*"])],
+                   "(Step Functions developer guide, logging and X-Ray IAM policies). A transient cluster's id "
+                   "exists only at run time: cluster/* is limited by the pipeline's tag; the EMR clean-up "
+                   "service-linked role path is the one AWS names.",
+            applies_to=[RegexAppliesTo(regex="/^Resource::.*/executions/\\*/.*verdict.json$/"), "Resource::*",
+                        RegexAppliesTo(regex="/^Resource::arn:aws:elasticmapreduce:.*:cluster/\\*$/"),
+                        RegexAppliesTo(regex="/^Resource::arn:aws:iam::.*/AWSServiceRoleForEMRCleanup\\*$/")])],
             apply_to_children=True)
         return machine
 
@@ -192,14 +238,8 @@ class PipelineStack(cdk.Stack):
                 sid="RunOwnGlueJobs",
                 actions=["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
                 resources=[s.arn("glue", f"job/{spec.job.name}") for spec in self.jobs]))
-        emr = [stage for stage in pipeline.all_stages() if stage.engine == "emr"]
-        if emr or pipeline.extraction.engine == "emr":
-            # The .sync addStep integration (Step Functions developer guide, IAM policies for Amazon EMR).
-            statements.append(iam.PolicyStatement(
-                sid="StepsOnOwnCluster",
-                actions=["elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeStep",
-                         "elasticmapreduce:CancelSteps"],
-                resources=[s.arn("elasticmapreduce", f"cluster/{s.emr_cluster_id}")]))
+        if self._uses_emr():
+            statements += self._emr_statements()
         gated = [stage.name for stage in pipeline.all_stages() if stage.gated]
         if gated:
             statements.append(iam.PolicyStatement(
@@ -212,6 +252,37 @@ class PipelineStack(cdk.Stack):
             sid="UseEnvironmentKey", actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=[self.shared.key.key_arn]))
         return statements
+
+    def _emr_statements(self) -> list[iam.PolicyStatement]:
+        """The addStep.sync actions (and createCluster.sync, terminateCluster.sync in transient mode).
+
+        Step Functions developer guide, "IAM policies for Amazon EMR". A transient cluster's id is known
+        only at run time: the actions name any cluster of the account tagged with this pipeline.
+        """
+        s = self.settings
+        steps = ["elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeStep", "elasticmapreduce:CancelSteps"]
+        if s.emr_mode == "existing":
+            return [iam.PolicyStatement(sid="StepsOnOwnCluster", actions=steps,
+                                        resources=[s.arn("elasticmapreduce", f"cluster/{s.emr_cluster_id}")])]
+        tag = {"elasticmapreduce:ResourceTag/baton:pipeline": self.pipeline.name}
+        return [
+            # RunJobFlow creates the cluster: no ARN exists yet, AWS requires Resource "*"; the request tag limits it.
+            iam.PolicyStatement(sid="CreateOwnCluster", actions=["elasticmapreduce:RunJobFlow"], resources=["*"],
+                                conditions={"StringEquals": {
+                                    "elasticmapreduce:RequestTag/baton:pipeline": self.pipeline.name}}),
+            iam.PolicyStatement(sid="RunAndEndOwnCluster",
+                                actions=[*steps, "elasticmapreduce:DescribeCluster",
+                                         "elasticmapreduce:TerminateJobFlows"],
+                                resources=[s.arn("elasticmapreduce", "cluster/*")],
+                                conditions={"StringEquals": tag}),
+            iam.PolicyStatement(sid="PassClusterRoles", actions=["iam:PassRole"],
+                                resources=[role.role_arn for role in self.emr_roles]),
+            # createCluster needs the EMR clean-up service-linked role (developer guide, IAM policies for EMR).
+            iam.PolicyStatement(sid="EmrCleanupRole", actions=["iam:CreateServiceLinkedRole"],
+                                resources=[f"arn:aws:iam::{s.account}:role/aws-service-role/"
+                                           "elasticmapreduce.amazonaws.com*/AWSServiceRoleForEMRCleanup*"],
+                                conditions={"StringLike": {"iam:AWSServiceName": "elasticmapreduce.amazonaws.com"}}),
+        ]
 
     # -- trigger -----------------------------------------------------------------------------------------
     def _queue_trigger(self) -> None:

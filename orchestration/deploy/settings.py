@@ -6,13 +6,13 @@
       "executionsRetentionDays": 7,             # executions/ and its noncurrent versions expire; warehouse/ is kept
       "logRetentionDays": 90,
       "glue": {"workerType": "G.1X", "numberOfWorkers": 10},
-      "emr": {"mode": "existing"},              # the cluster is conf's emr.clusterId
       "trigger": {"queue": true, "schedule": "rate(1 hour)", "scheduleInput": {"initialData": {}}},
       "dr": {"region": "us-west-2"}             # optional
     }
 
 The rest of what a stack names comes from the keys ``baton asl`` reads (``workflowBucket``,
-``artifacts``, ``notifications.topic``, ``emr.clusterId``), so the deployed definition and the
+``artifacts``, ``notifications.topic``, ``emr``: ``mode`` existing with a ``clusterId``, or transient
+with the ``cluster`` the definition creates, whose roles the stack creates), so the deployed definition and the
 printed one agree by construction. Unknown keys are refused with the file and the key.
 """
 
@@ -27,7 +27,6 @@ from baton.paths import WorkflowBucket
 from orchestration.generate import Deployment
 
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
-EMR_MODES = ("existing",)
 ENCRYPTIONS = ("kms", "s3")
 # The values CloudWatch Logs accepts for a log group's retention (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -91,7 +90,7 @@ class DeploySettings:
 
 
 _TOP = {"account", "region", "namePrefix", "encryption", "executionsRetentionDays", "logRetentionDays", "glue",
-        "emr", "trigger", "dr"}
+        "trigger", "dr"}
 _GLUE = {"workerType": "worker_type", "numberOfWorkers": "number_of_workers"}
 _TRIGGER = {"queue": "queue", "schedule": "schedule", "scheduleInput": "schedule_input"}
 
@@ -109,15 +108,14 @@ def from_conf(settings: dict[str, Any]) -> DeploySettings:
     _known(env, "deployment", raw, _TOP)
     account = _match(env, "deployment.account", raw.get("account"), _ACCOUNT, "a 12-digit AWS account id")
     region = _match(env, "deployment.region", raw.get("region"), _REGION, "an AWS region such as us-east-1")
-    deployment = Deployment.from_conf(settings)
+    try:
+        deployment = Deployment.from_conf(settings)
+    except (TypeError, ValueError) as err:  # e.g. emr.mode, or an unknown key of emr.cluster
+        raise SettingsError(env, "emr", str(err)) from None
     bucket = _s3(env, "workflowBucket", settings["workflowBucket"])
     artifacts = _s3(env, "artifacts", settings.get("artifacts", ""))
     topic = settings["notifications"]["topic"]
     topic_name = _topic_name(env, topic, region, account)
-    emr = raw.get("emr", {"mode": "existing"})
-    _known(env, "deployment.emr", emr, {"mode"})
-    if emr.get("mode") not in EMR_MODES:
-        raise SettingsError(env, "deployment.emr.mode", f"must be one of {list(EMR_MODES)}, got {emr.get('mode')!r}")
     dr = raw.get("dr")
     if dr is not None:
         _known(env, "deployment.dr", dr, {"region"})
@@ -134,7 +132,7 @@ def from_conf(settings: dict[str, Any]) -> DeploySettings:
         log_retention_days=_choice(env, "deployment.logRetentionDays", raw.get("logRetentionDays", 90),
                                    LOG_RETENTION_DAYS),
         glue=_glue(env, raw.get("glue", {})),
-        emr_mode=emr["mode"], emr_cluster_id=deployment.emr_cluster_id,
+        emr_mode=deployment.emr_mode, emr_cluster_id=deployment.emr_cluster_id,
         trigger=_trigger(env, raw.get("trigger", {})),
         dr_region=dr["region"] if dr else None,
         workflow_bucket=bucket.root, artifacts_bucket=artifacts.root, artifacts_prefix=artifacts.prefix,
