@@ -24,7 +24,7 @@ def test_every_deployable_environment_reads(env):
 
 def test_prod_reads_what_conf_says():
     settings = load("prod")
-    assert (settings.account, settings.region, settings.dr_region) == ("111122223333", "us-east-1", "us-west-2")
+    assert (settings.account, settings.region, settings.dr.region) == ("111122223333", "us-east-1", "us-west-2")
     assert (settings.glue.worker_type, settings.glue.number_of_workers) == ("G.1X", 10)
     assert settings.executions_retention_days == 7
     assert settings.trigger.schedule == "rate(1 hour)"
@@ -57,6 +57,8 @@ def test_local_cannot_be_deployed():
     (("deployment", "executionsRetentionDays"), 0, r"deployment.executionsRetentionDays: must be a positive"),
     (("deployment", "trigger", "schedule"), "every hour", r"deployment.trigger.schedule: expected rate"),
     (("deployment", "dr", "region"), "us-east-1", r"deployment.dr.region: must differ"),
+    (("deployment", "dr", "emrClusterId"), "", r"deployment.dr.emrClusterId: missing: emr.mode is existing"),
+    (("deployment", "dr", "workflowBucket"), "baton-dr", r"deployment.dr.workflowBucket: must be an s3://"),
     (("emr", "mode"), "serverless", r"conf/prod.json: emr: emr.mode must be one of"),
     (("emr", "mode"), "transient", r"conf/prod.json: emr: emr.mode transient needs emr.cluster"),
     (("workflowBucket",), "workflow", r"conf/prod.json: workflowBucket: must be an s3:// address"),
@@ -71,3 +73,16 @@ def test_a_bad_setting_is_refused_by_file_and_key(path, value, message):
     target[path[-1]] = value
     with pytest.raises(SettingsError, match=message):
         from_conf(settings)
+
+
+def test_the_dr_settings_point_at_the_replica_and_that_regions_arns():
+    dr = load("prod").for_dr()
+    assert (dr.region, dr.standby, dr.workflow_bucket) == ("us-west-2", True, "baton-prod-workflow-dr")
+    assert dr.deployment.alert_topic == "arn:aws:sns:us-west-2:111122223333:baton-prod-alerts"
+    assert dr.deployment.workflow_bucket == "s3://baton-prod-workflow-dr"
+    assert dr.emr_cluster_id == dr.deployment.emr_cluster_id == "j-PRODDRCLUSTERID"
+
+
+def test_an_environment_without_dr_has_no_dr_settings():
+    with pytest.raises(SettingsError, match=r"conf/dev.json: deployment.dr: missing"):
+        load("dev").for_dr()

@@ -18,6 +18,7 @@ from orchestration import cli, pipelines
 from orchestration.deploy.app import synth
 from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, GREAT_EXPECTATIONS, glue_jobs
 from orchestration.deploy.settings import load as load_settings
+from orchestration.generate import generate
 
 ENVS = ("dev", "prod")
 
@@ -55,18 +56,25 @@ def assemblies(tmp_path_factory) -> dict[str, dict[str, dict]]:
     return found
 
 
+def _stack_count(env: str) -> int:
+    """Shared and pipeline stacks, in the primary region and the DR region if conf names one."""
+    regions = 2 if load_settings(env).dr else 1
+    return regions * (1 + len(pipelines.PIPELINES))
+
+
 def _templates(assemblies) -> list[tuple[str, str, dict]]:
     return [(env, name, template) for env, stacks in assemblies.items()
             for name, template in stacks.items() if name != "_outdir"]
 
 
 def _template(assemblies, env: str, part: str) -> Template:
-    return Template.from_json(assemblies[env][f"Baton-{env}-{part}"])
+    """``env`` is dev, prod, or prod-dr (prod's stacks in its DR region)."""
+    return Template.from_json(assemblies[env.removesuffix("-dr")][f"Baton-{env}-{part}"])
 
 
 def test_cfn_lint_reports_nothing(assemblies):
     paths = [str(path) for env in ENVS for path in sorted(assemblies[env]["_outdir"].glob("*.template.json"))]
-    assert len(paths) == len(ENVS) * (1 + len(pipelines.PIPELINES))
+    assert len(paths) == sum(_stack_count(env) for env in ENVS)
     lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run([str(lint), "--ignore-checks", *sorted(CFN_LINT_IGNORED), "--", *paths],
                             capture_output=True, text=True, check=False)
@@ -78,7 +86,7 @@ def test_cdk_nag_aws_solutions_has_no_unsuppressed_finding(assemblies):
     for env in ENVS:
         outdir = assemblies[env]["_outdir"]
         reports = sorted(outdir.glob("AwsSolutions-*-NagReport.csv"))
-        assert len(reports) == 1 + len(pipelines.PIPELINES)  # cdk-nag ran on every stack
+        assert len(reports) == _stack_count(env)  # cdk-nag ran on every stack
         for report in reports:
             findings += [line for line in report.read_text().splitlines() if '"Non-Compliant"' in line]
         for metadata in outdir.glob("*.metadata.json"):
@@ -307,3 +315,35 @@ def test_transient_mode_creates_the_cluster_roles_and_may_create_only_tagged_clu
 
 def test_existing_mode_creates_no_cluster_roles(assemblies):
     _template(assemblies, "prod", "flights").resource_count_is("AWS::IAM::InstanceProfile", 0)
+
+
+# -- 8. disaster recovery -----------------------------------------------------------------------------------
+def test_executions_and_warehouse_replicate_to_the_dr_replica(assemblies):
+    settings = load_settings("prod")
+    dr = settings.for_dr()
+    _template(assemblies, "prod", "shared").has_resource_properties("AWS::S3::Bucket", {
+        "BucketName": settings.workflow_bucket,
+        "ReplicationConfiguration": {"Role": Match.any_value(), "Rules": [
+            Match.object_like({"Filter": {"Prefix": prefix}, "Status": "Enabled", "Destination": {
+                "Bucket": f"arn:aws:s3:::{dr.workflow_bucket}",
+                "EncryptionConfiguration": {"ReplicaKmsKeyID": f"arn:aws:kms:us-west-2:111122223333:alias/"
+                                                               f"{dr.name_prefix}"}}})
+            for prefix in ("executions/", "warehouse/")]}})
+    _template(assemblies, "prod-dr", "shared").has_resource_properties("AWS::S3::Bucket", {
+        "BucketName": dr.workflow_bucket, "VersioningConfiguration": {"Status": "Enabled"},
+        "BucketEncryption": Match.any_value()})
+    _template(assemblies, "prod-dr", "shared").has_resource_properties("AWS::KMS::Alias", {
+        "AliasName": f"alias/{dr.name_prefix}"})
+
+
+@pytest.mark.parametrize("name", sorted(pipelines.PIPELINES))
+def test_dr_stack_runs_the_same_definition_on_the_replica_with_its_trigger_off(assemblies, name):
+    dr = load_settings("prod").for_dr()
+    stack = _template(assemblies, "prod-dr", name)
+    stack.has_resource_properties("AWS::Pipes::Pipe", {"DesiredState": "STOPPED"})
+    stack.has_resource_properties("AWS::Scheduler::Schedule", {"State": "DISABLED"})
+    (machine,) = stack.find_resources("AWS::StepFunctions::StateMachine").values()
+    text = machine["Properties"]["DefinitionString"].replace("${" + ALERT_TOPIC_ARN + "}", dr.deployment.alert_topic)
+    assert json.loads(text) == generate(pipelines.get(name), dr.deployment)
+    assert "s3://baton-prod-workflow-dr" in text and "baton-prod-workflow\"" not in text
+    _template(assemblies, "prod", name).has_resource_properties("AWS::Pipes::Pipe", {"DesiredState": "RUNNING"})

@@ -29,7 +29,7 @@ CONTEXT = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
 
 
 def stack_name(settings: DeploySettings, part: str) -> str:
-    return f"Baton-{settings.env}-{part}"
+    return f"Baton-{settings.env}{'-dr' if settings.standby else ''}-{part}"
 
 
 def stage_code(directory: Path) -> Path:
@@ -50,13 +50,20 @@ def build(env: str, pipeline_names: list[str], outdir: Path) -> cdk.App:
     outdir.mkdir(parents=True, exist_ok=True)
     code = stage_code(outdir.parent / f"{outdir.name}.code")
     app = cdk.App(outdir=str(outdir), context=CONTEXT)
-    where = cdk.Environment(account=settings.account, region=settings.region)
-    shared = SharedStack(app, stack_name(settings, "shared"), settings=settings, code_dir=code, env=where,
-                         description=f"Baton {env}: key, workflow and artifacts buckets, alert topic")
-    for name in pipeline_names:
-        pipeline = pipelines.get(name)
-        PipelineStack(app, stack_name(settings, name), pipeline=pipeline, settings=settings, shared=shared,
-                      env=where, description=f"Baton {env} pipeline {name}: {pipeline.description}")
+    regions = [settings] if settings.dr is None else [settings.for_dr(), settings]  # the replica first
+    shared_stacks = []
+    for each in regions:
+        where = cdk.Environment(account=each.account, region=each.region)
+        role = "DR standby" if each.standby else "primary"
+        shared = SharedStack(app, stack_name(each, "shared"), settings=each, code_dir=code, env=where,
+                             description=f"Baton {env} ({role}, {each.region}): key, buckets, code, alert topic")
+        for stack in shared_stacks:  # replication needs the replica bucket to exist
+            shared.add_stack_dependency(stack)
+        shared_stacks.append(shared)
+        for name in pipeline_names:
+            pipeline = pipelines.get(name)
+            PipelineStack(app, stack_name(each, name), pipeline=pipeline, settings=each, shared=shared, env=where,
+                          description=f"Baton {env} ({role}) pipeline {name}: {pipeline.description}")
     cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app
 

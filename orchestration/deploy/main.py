@@ -20,11 +20,14 @@ CDK_CLI = "aws-cdk@2"  # the npm package of the CDK CLI; any 2.x reads what aws-
 
 
 def deploy_command(pipeline: str, env: str, outdir: Path, python: str = sys.executable) -> list[str]:
-    """The CDK CLI command that deploys ``pipeline`` of ``env``: its stack and the shared stack it needs."""
+    """The CDK CLI command that deploys ``pipeline`` of ``env``: its stack and the shared stack it needs,
+    and the same in the DR region first when conf names one."""
     settings = load_settings(env)
     app = shlex.join([python, "-m", "orchestration.deploy.main", "--env", env, pipeline])
+    regions = [settings] if settings.dr is None else [settings.for_dr(), settings]
+    stacks = [stack_name(each, part) for each in regions for part in ("shared", pipeline)]
     return ["npx", "--yes", CDK_CLI, "deploy", "--app", app, "--output", str(outdir),
-            "--require-approval", "broadening", stack_name(settings, "shared"), stack_name(settings, pipeline)]
+            "--require-approval", "broadening", *stacks]
 
 
 def main(argv: list[str] | None = None) -> int:

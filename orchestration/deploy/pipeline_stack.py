@@ -311,6 +311,7 @@ class PipelineStack(cdk.Stack):
                                                resources=[self.state_machine.state_machine_arn]))
         pipes.CfnPipe(
             self, "TriggerPipe", name=f"{self.name}-trigger", role_arn=role.role_arn,
+            desired_state="STOPPED" if self.settings.standby else "RUNNING",
             source=queue.queue_arn, target=self.state_machine.state_machine_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
                 sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=1)),
@@ -327,6 +328,7 @@ class PipelineStack(cdk.Stack):
                                                resources=[self.state_machine.state_machine_arn]))
         scheduler.CfnSchedule(
             self, "Schedule", name=f"{self.name}-schedule", schedule_expression=trigger.schedule,
+            state="DISABLED" if self.settings.standby else "ENABLED",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             target=scheduler.CfnSchedule.TargetProperty(
                 arn=self.state_machine.state_machine_arn, role_arn=role.role_arn,

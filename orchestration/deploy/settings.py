@@ -7,7 +7,9 @@
       "logRetentionDays": 90,
       "glue": {"workerType": "G.1X", "numberOfWorkers": 10},
       "trigger": {"queue": true, "schedule": "rate(1 hour)", "scheduleInput": {"initialData": {}}},
-      "dr": {"region": "us-west-2"}             # optional
+      "dr": {"region": "us-west-2",             # optional: a standby copy of the environment in that region
+             "workflowBucket": "s3://baton-prod-workflow-dr", "artifacts": "s3://baton-prod-artifacts-dr/baton",
+             "emrClusterId": "j-..."}           # existing EMR mode: the standby region's cluster
     }
 
 The rest of what a stack names comes from the keys ``baton asl`` reads (``workflowBucket``,
@@ -18,6 +20,7 @@ printed one agree by construction. Unknown keys are refused with the file and th
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +63,16 @@ class TriggerSettings:
 
 
 @dataclass(frozen=True)
+class DisasterRecovery:
+    """The standby region: its replica workflow bucket, its artifacts bucket, its EMR cluster (existing mode)."""
+
+    region: str
+    workflow_bucket: str  # s3:// address
+    artifacts: str  # s3:// address
+    emr_cluster_id: str | None = None
+
+
+@dataclass(frozen=True)
 class DeploySettings:
     """Everything a stack of one environment is built from."""
 
@@ -74,12 +87,13 @@ class DeploySettings:
     emr_mode: str
     emr_cluster_id: str
     trigger: TriggerSettings
-    dr_region: str | None
+    dr: DisasterRecovery | None
     workflow_bucket: str  # bucket name
     artifacts_bucket: str
     artifacts_prefix: str
     alert_topic_name: str
     deployment: Deployment  # what ``baton asl`` generates the definition with
+    standby: bool = False  # the DR region's copy (``for_dr``): its triggers are created disabled
 
     @property
     def artifacts_uri(self) -> str:
@@ -87,6 +101,21 @@ class DeploySettings:
 
     def arn(self, service: str, resource: str, region: str | None = None) -> str:
         return f"arn:aws:{service}:{region or self.region}:{self.account}:{resource}"
+
+    def for_dr(self) -> DeploySettings:
+        """The same environment in the DR region, pointing at the replica bucket and that region's ARNs."""
+        if self.dr is None:
+            raise SettingsError(self.env, "deployment.dr", "missing: this environment has no DR region")
+        dr = self.dr
+        topic = f"arn:aws:sns:{dr.region}:{self.account}:{self.alert_topic_name}"
+        deployment = dataclasses.replace(
+            self.deployment, workflow_bucket=dr.workflow_bucket, artifacts=dr.artifacts, alert_topic=topic,
+            emr_cluster_id=dr.emr_cluster_id or self.deployment.emr_cluster_id)
+        bucket, artifacts = WorkflowBucket.parse(dr.workflow_bucket), WorkflowBucket.parse(dr.artifacts)
+        return dataclasses.replace(
+            self, region=dr.region, name_prefix=f"{self.name_prefix}-dr", dr=None, standby=True,
+            emr_cluster_id=deployment.emr_cluster_id, workflow_bucket=bucket.root,
+            artifacts_bucket=artifacts.root, artifacts_prefix=artifacts.prefix, deployment=deployment)
 
 
 _TOP = {"account", "region", "namePrefix", "encryption", "executionsRetentionDays", "logRetentionDays", "glue",
@@ -116,12 +145,7 @@ def from_conf(settings: dict[str, Any]) -> DeploySettings:
     artifacts = _s3(env, "artifacts", settings.get("artifacts", ""))
     topic = settings["notifications"]["topic"]
     topic_name = _topic_name(env, topic, region, account)
-    dr = raw.get("dr")
-    if dr is not None:
-        _known(env, "deployment.dr", dr, {"region"})
-        _match(env, "deployment.dr.region", dr.get("region"), _REGION, "an AWS region such as us-west-2")
-        if dr["region"] == region:
-            raise SettingsError(env, "deployment.dr.region", f"must differ from deployment.region ({region})")
+    dr = _dr(env, raw.get("dr"), region, deployment)
     return DeploySettings(
         env=env, account=account, region=region,
         name_prefix=_match(env, "deployment.namePrefix", raw.get("namePrefix"), _NAME,
@@ -134,7 +158,7 @@ def from_conf(settings: dict[str, Any]) -> DeploySettings:
         glue=_glue(env, raw.get("glue", {})),
         emr_mode=deployment.emr_mode, emr_cluster_id=deployment.emr_cluster_id,
         trigger=_trigger(env, raw.get("trigger", {})),
-        dr_region=dr["region"] if dr else None,
+        dr=dr,
         workflow_bucket=bucket.root, artifacts_bucket=artifacts.root, artifacts_prefix=artifacts.prefix,
         alert_topic_name=topic_name, deployment=deployment)
 
@@ -178,6 +202,21 @@ def _topic_name(env: str, topic: str, region: str, account: str) -> str:
         raise SettingsError(env, "notifications.topic",
                             f"must be the ARN of the topic the stack creates, {prefix}<name>, got {topic!r}")
     return topic[len(prefix):]
+
+
+def _dr(env: str, raw: dict[str, Any] | None, region: str, deployment: Deployment) -> DisasterRecovery | None:
+    if raw is None:
+        return None
+    _known(env, "deployment.dr", raw, {"region", "workflowBucket", "artifacts", "emrClusterId"})
+    _match(env, "deployment.dr.region", raw.get("region"), _REGION, "an AWS region such as us-west-2")
+    if raw["region"] == region:
+        raise SettingsError(env, "deployment.dr.region", f"must differ from deployment.region ({region})")
+    for key in ("workflowBucket", "artifacts"):
+        _s3(env, f"deployment.dr.{key}", raw.get(key, ""))
+    if deployment.emr_mode == "existing" and not raw.get("emrClusterId"):
+        raise SettingsError(env, "deployment.dr.emrClusterId", "missing: emr.mode is existing, so the DR region "
+                                                               "needs its own cluster")
+    return DisasterRecovery(raw["region"], raw["workflowBucket"], raw["artifacts"], raw.get("emrClusterId"))
 
 
 def _glue(env: str, raw: dict[str, Any]) -> GlueSettings:

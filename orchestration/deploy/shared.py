@@ -29,6 +29,8 @@ class SharedStack(cdk.Stack):
         self.key = self._key()
         self.access_logs = self._access_logs_bucket()
         self.workflow_bucket = self._workflow_bucket()
+        if settings.dr is not None:
+            self._replicate_to_dr()
         self.artifacts_bucket = self._artifacts_bucket(code_dir)
         self.alert_topic = sns.Topic(self, "AlertTopic", topic_name=settings.alert_topic_name,
                                      display_name=f"Baton {settings.env} alerts", master_key=self.key,
@@ -83,6 +85,49 @@ class SharedStack(cdk.Stack):
                          lifecycle_rules=[executions], server_access_logs_bucket=self.access_logs,
                          server_access_logs_prefix="workflow/", removal_policy=cdk.RemovalPolicy.RETAIN,
                          **self._encryption())
+
+    def _replicate_to_dr(self) -> None:
+        """S3 replication of executions/ and the warehouse to the DR region's replica (same names there)."""
+        s = self.settings
+        dr = s.for_dr()
+        replica = f"arn:aws:s3:::{dr.workflow_bucket}"
+        prefixes = ["executions/", f"{s.deployment.warehouse}/"]
+        source = self.workflow_bucket
+        role = iam.Role(self, "ReplicationRole", assumed_by=iam.ServicePrincipal("s3.amazonaws.com"),
+                        description=f"Replicates {s.workflow_bucket} executions and warehouse to {dr.region}")
+        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                                               resources=[source.bucket_arn]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            resources=[source.arn_for_objects(f"{prefix}*") for prefix in prefixes]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            resources=[f"{replica}/{prefix}*" for prefix in prefixes]))
+        encrypted = s.encryption == "kms"
+        replica_key = f"arn:aws:kms:{dr.region}:{s.account}:alias/{dr.name_prefix}"
+        if encrypted:
+            role.add_to_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn]))
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["kms:Encrypt"], resources=[f"arn:aws:kms:{dr.region}:{s.account}:key/*"],
+                conditions={"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{dr.name_prefix}"}}))
+        NagSuppressions.add_resource_suppressions(role, [NagPackSuppression(
+            id="AwsSolutions-IAM5",
+            reason="Replication reads and writes every object version under the replicated prefixes; the DR key "
+                   "is named by its alias (a key ARN of another region cannot be referenced), limited by it.",
+            applies_to=[RegexAppliesTo(regex="/^Resource::.*\\*$/")])], apply_to_children=True)
+        rule = s3.CfnBucket.ReplicationRuleProperty
+        cfn = source.node.default_child
+        cfn.replication_configuration = s3.CfnBucket.ReplicationConfigurationProperty(role=role.role_arn, rules=[
+            rule(id=f"ToDr{index}", priority=index, status="Enabled",
+                 filter=s3.CfnBucket.ReplicationRuleFilterProperty(prefix=prefix),
+                 delete_marker_replication=s3.CfnBucket.DeleteMarkerReplicationProperty(status="Enabled"),
+                 source_selection_criteria=s3.CfnBucket.SourceSelectionCriteriaProperty(
+                     sse_kms_encrypted_objects=s3.CfnBucket.SseKmsEncryptedObjectsProperty(status="Enabled"))
+                 if encrypted else None,
+                 destination=s3.CfnBucket.ReplicationDestinationProperty(
+                     bucket=replica, encryption_configuration=s3.CfnBucket.EncryptionConfigurationProperty(
+                         replica_kms_key_id=replica_key) if encrypted else None))
+            for index, prefix in enumerate(prefixes, start=1)])
 
     def _artifacts_bucket(self, code_dir: Path) -> s3.Bucket:
         s = self.settings
