@@ -151,7 +151,7 @@ class PipelineStack(cdk.Stack):
         log_prefix = WorkflowBucket.parse(cluster.logUri)
         instance.add_to_policy(iam.PolicyStatement(
             sid="WriteClusterLogs", actions=["s3:PutObject"],
-            resources=[f"arn:aws:s3:::{log_prefix.root}/{log_prefix.prefix}/*".replace("//", "/")]))
+            resources=["arn:aws:s3:::" + "/".join(p for p in (log_prefix.root, log_prefix.prefix, "*") if p)]))
         NagSuppressions.add_resource_suppressions(instance, [NagPackSuppression(
             id="AwsSolutions-IAM5",
             reason="Stage outputs are keyed by execution id and cluster logs by cluster id: prefix wildcards are "
