@@ -7,6 +7,8 @@
     baton package [--out FILE]
     baton synth PIPELINE --env ENV [--out DIR]      (CloudFormation of the CDK app, offline)
     baton deploy PIPELINE --env ENV [--out DIR] [--print]
+    baton start PIPELINE --env ENV [--input JSON|@file] [--execution-id ID]   (on AWS)
+    baton upload --env ENV                                                   (the code, to conf's artifacts)
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -40,8 +42,11 @@ COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("
 def cmd_run(args: argparse.Namespace) -> int:
     runner = _runner(args, args.pipeline)
     input = _input(args.input)
-    execution_id = args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
-    return _report(runner.start(input, execution_id), args.json)
+    return _report(runner.start(input, _execution_id(args)), args.json)
+
+
+def _execution_id(args: argparse.Namespace) -> str:
+    return args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -113,6 +118,25 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         print(shlex.join(command))
         return 0
     return subprocess.run(command, check=False).returncode
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    started = remote.start(load_settings(_deploy_env(args)), args.pipeline, _input(args.input), _execution_id(args))
+    print(json.dumps(started, indent=2) if args.json else f"{started['executionArn']} started {started['startDate']}")
+    return 0
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    settings = load_settings(_deploy_env(args))
+    keys = remote.upload(settings, Path(args.staging))
+    print(f"uploaded {len(keys)} files to s3://{settings.artifacts_bucket}/{settings.artifacts_prefix}")
+    return 0
 
 
 def _deploy_env(args: argparse.Namespace) -> str:
@@ -283,6 +307,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--out", default="cdk.out", help="cloud assembly directory (default: %(default)s)")
     deploy.add_argument("--print", action="store_true", help="print the CDK CLI command instead of running it")
     deploy.set_defaults(func=cmd_deploy)
+
+    start = sub.add_parser("start", help="start an execution of a deployed pipeline on AWS", parents=[shared])
+    start.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    start.add_argument("--input", help="execution input, shaped as for run")
+    start.add_argument("--execution-id", help="execution name (default: <pipeline>-<utc time>-<random>)")
+    start.add_argument("--json", action="store_true")
+    start.set_defaults(func=cmd_start)
+
+    upload = sub.add_parser("upload", help="upload the code to conf's artifacts address on AWS", parents=[shared])
+    upload.add_argument("--staging", default="dist/upload", help="local staging directory (default: %(default)s)")
+    upload.set_defaults(func=cmd_upload)
     return parser
 
 
