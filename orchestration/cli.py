@@ -9,6 +9,9 @@
     baton deploy PIPELINE --env ENV [--out DIR] [--print]
     baton start PIPELINE --env ENV [--input JSON|@file] [--execution-id ID]   (on AWS)
     baton upload --env ENV                                                   (the code, to conf's artifacts)
+    baton redrive ID --env ENV                                               (on AWS)
+
+status, history and list read the executions on AWS when conf/<env>.json has a deployment section.
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -55,7 +58,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    record = _runner(args, None).describe(args.execution_id)
+    record = _executions(args).describe(args.execution_id)
     print(json.dumps(record, indent=2) if args.json else
           "\n".join(f"{k}: {record.get(k)}" for k in ("executionId", "pipeline", "status", "startDate", "stopDate",
                                                       "failedState", "error", "cause", "workflowBucket")))
@@ -63,7 +66,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    events = _runner(args, None).history(args.execution_id)
+    events = _executions(args).history(args.execution_id)
     if args.json:
         print(json.dumps(events, indent=2))
         return 0
@@ -73,7 +76,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for record in _runner(args, None).list():
+    for record in _executions(args).list():
         print(f"{record['executionId']:<40} {record['pipeline']:<10} {record['status']:<10} {record.get('startDate')}")
     return 0
 
@@ -137,6 +140,26 @@ def cmd_upload(args: argparse.Namespace) -> int:
     keys = remote.upload(settings, Path(args.staging))
     print(f"uploaded {len(keys)} files to s3://{settings.artifacts_bucket}/{settings.artifacts_prefix}")
     return 0
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    redriven = remote.redrive(load_settings(_deploy_env(args)), args.execution_id)
+    print(f"{redriven['executionArn']} redriven {redriven['redriveDate']}")
+    return 0
+
+
+def _executions(args: argparse.Namespace) -> Any:
+    """Where status, history and list read: AWS for a deployed environment, else the local executions."""
+    env = args.env or os.environ.get("BATON_ENV", "local")
+    if args.workflow_bucket is None and "deployment" in conf.load(env):
+        from orchestration.deploy.remote import RemoteExecutions
+        from orchestration.deploy.settings import load as load_settings
+
+        return RemoteExecutions(load_settings(env))
+    return _runner(args, None)
 
 
 def _deploy_env(args: argparse.Namespace) -> str:
@@ -318,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     upload = sub.add_parser("upload", help="upload the code to conf's artifacts address on AWS", parents=[shared])
     upload.add_argument("--staging", default="dist/upload", help="local staging directory (default: %(default)s)")
     upload.set_defaults(func=cmd_upload)
+
+    redrive = sub.add_parser("redrive", help="redrive a failed execution on AWS from its failed state",
+                             parents=[shared])
+    redrive.add_argument("execution_id")
+    redrive.set_defaults(func=cmd_redrive)
     return parser
 
 

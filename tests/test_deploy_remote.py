@@ -1,16 +1,19 @@
-"""``baton start`` and ``baton upload`` against moto (in-process): the names and input the stacks expect."""
+"""``baton start|status|history|list|redrive|upload --env ENV`` against moto (in-process): the names and
+input the stacks expect, the shapes the local commands print."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from orchestration import cli
 from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, deployed_definition
-from orchestration.deploy.remote import state_machine_arn
+from orchestration.deploy.remote import redrive, state_machine_arn
 from orchestration.deploy.settings import load as load_settings
 from orchestration.pipelines import FLIGHTS
 
@@ -56,3 +59,46 @@ def test_upload_puts_the_code_where_glue_and_emr_read_it(aws, tmp_path, capsys):
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=settings.artifacts_bucket)["Contents"]}
     assert {"baton/baton-jobs.zip", "baton/jobs/flights_conform.py", "baton/jobs/tpch_load.py"} <= keys
     assert "uploaded" in capsys.readouterr().out
+
+
+def _start(capsys, execution_id="flights-1") -> None:
+    assert cli.main(["--env", "prod", "start", "flights", "--execution-id", execution_id, "--input", "{}"]) == 0
+    capsys.readouterr()
+
+
+def test_status_list_and_history_of_a_deployed_environment_read_aws(aws, capsys):
+    settings = load_settings("prod")
+    _deployed_flights(settings)
+    _start(capsys)
+    assert cli.main(["--env", "prod", "status", "flights-1", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert {k: record[k] for k in ("executionId", "pipeline", "status", "workflowBucket")} == {
+        "executionId": "flights-1", "pipeline": "flights", "status": "RUNNING",
+        "workflowBucket": "s3://baton-prod-workflow"}
+    assert record["startDate"].endswith("Z")
+    assert cli.main(["--env", "prod", "list"]) == 0
+    assert capsys.readouterr().out.split()[:3] == ["flights-1", "flights", "RUNNING"]
+    assert cli.main(["--env", "prod", "history", "flights-1", "--json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    assert events and all(isinstance(e["timestamp"], str) and e["timestamp"].endswith("Z") for e in events)
+
+
+def test_status_of_an_unknown_execution_names_what_was_searched(aws, capsys):
+    _deployed_flights(load_settings("prod"))
+    assert cli.main(["--env", "prod", "status", "nope"]) == 2
+    assert "ExecutionDoesNotExist: no execution 'nope' of ['flights', 'tpch']" in capsys.readouterr().err
+
+
+def test_redrive_asks_step_functions_to_redrive_the_named_execution():
+    """moto has no RedriveExecution: botocore's Stubber checks the request against the service model."""
+    settings = load_settings("prod")
+    client = boto3.client("stepfunctions", region_name=settings.region, aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    arn = "arn:aws:states:us-east-1:111122223333:execution:baton-prod-flights:flights-1"
+    moment = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    with Stubber(client) as stub:
+        stub.add_response("describe_execution", {
+            "executionArn": arn, "stateMachineArn": state_machine_arn(settings, "flights"), "status": "FAILED",
+            "startDate": moment}, {"executionArn": arn})
+        stub.add_response("redrive_execution", {"redriveDate": moment}, {"executionArn": arn})
+        assert redrive(settings, "flights-1", client) == {"executionArn": arn, "redriveDate": "2026-12-05T12:00:00Z"}

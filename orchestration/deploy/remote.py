@@ -1,4 +1,7 @@
-"""The CLI's AWS backend (boto3): start an execution of a deployed pipeline, upload the code.
+"""The CLI's AWS backend (boto3): start, describe, list, redrive executions of deployed pipelines; upload code.
+
+``baton status|history|list --env ENV`` use it when conf/<env>.json has a ``deployment`` section, and
+print what they print for local executions (the same ``--json`` shapes).
 
 Names and ARNs come from the same settings the stacks are built from, so ``baton start`` reaches
 the state machine ``baton deploy`` created.
@@ -13,8 +16,11 @@ from typing import Any
 
 import boto3
 
+from orchestration import pipelines
+from orchestration.asl.clock import format_timestamp
 from orchestration.deploy.app import stage_code
 from orchestration.deploy.settings import DeploySettings
+from orchestration.failure import failure_of
 
 log = logging.getLogger("baton")
 
@@ -43,3 +49,91 @@ def upload(settings: DeploySettings, staging: Path, client: Any = None) -> list[
         keys.append(key)
     log.info("uploaded %d files to s3://%s/%s", len(keys), settings.artifacts_bucket, settings.artifacts_prefix)
     return keys
+
+
+def _client(settings: DeploySettings, client: Any) -> Any:
+    return client or boto3.client("stepfunctions", region_name=settings.region)
+
+
+def execution_arn(settings: DeploySettings, pipeline: str, execution_id: str) -> str:
+    return settings.arn("states", f"execution:{settings.name_prefix}-{pipeline}:{execution_id}")
+
+
+def find(settings: DeploySettings, execution_id: str, client: Any = None) -> tuple[str, dict[str, Any]]:
+    """(pipeline, DescribeExecution) of ``execution_id``, looked up in each declared pipeline's machine."""
+    client = _client(settings, client)
+    for pipeline in sorted(pipelines.PIPELINES):
+        try:
+            return pipeline, client.describe_execution(executionArn=execution_arn(settings, pipeline, execution_id))
+        except client.exceptions.ExecutionDoesNotExist:
+            continue
+    raise ExecutionNotFound(f"ExecutionDoesNotExist: no execution {execution_id!r} of "
+                            f"{sorted(pipelines.PIPELINES)} in {settings.region}")
+
+
+class ExecutionNotFound(ValueError):
+    """No deployed pipeline of the environment has an execution of that name."""
+
+
+def history(settings: DeploySettings, execution_id: str, client: Any = None) -> list[dict[str, Any]]:
+    """GetExecutionHistory, oldest first, with timestamps written as the local history writes them."""
+    client = _client(settings, client)
+    pipeline, _ = find(settings, execution_id, client)
+    events = []
+    for page in client.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn(settings, pipeline, execution_id)):
+        events += [event | {"timestamp": format_timestamp(event["timestamp"])} for event in page["events"]]
+    return events
+
+
+def describe(settings: DeploySettings, execution_id: str, client: Any = None) -> dict[str, Any]:
+    """DescribeExecution in the shape of a local execution record (``baton status``)."""
+    client = _client(settings, client)
+    pipeline, described = find(settings, execution_id, client)
+    failure = failure_of(history(settings, execution_id, client)) if described["status"] != "RUNNING" else None
+    stop = described.get("stopDate")
+    return {"executionId": execution_id, "pipeline": pipeline, "status": described["status"],
+            "startDate": format_timestamp(described["startDate"]), "stopDate": stop and format_timestamp(stop),
+            "failedState": failure and failure.state, "error": failure and failure.error,
+            "cause": failure and failure.cause, "workflowBucket": settings.deployment.workflow_bucket,
+            "executionArn": described["executionArn"]}
+
+
+def executions(settings: DeploySettings, client: Any = None) -> list[dict[str, Any]]:
+    """ListExecutions of every deployed pipeline's machine, as ``baton list`` prints them."""
+    client = _client(settings, client)
+    found = []
+    for pipeline in sorted(pipelines.PIPELINES):
+        pages = client.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn(settings, pipeline))
+        try:
+            found += [{"executionId": e["name"], "pipeline": pipeline, "status": e["status"],
+                       "startDate": format_timestamp(e["startDate"])} for page in pages for e in page["executions"]]
+        except client.exceptions.StateMachineDoesNotExist:
+            continue  # a pipeline not deployed to this environment
+    return sorted(found, key=lambda record: record["startDate"])
+
+
+def redrive(settings: DeploySettings, execution_id: str, client: Any = None) -> dict[str, Any]:
+    """RedriveExecution: the failed execution again from its failed state, same name."""
+    client = _client(settings, client)
+    pipeline, _ = find(settings, execution_id, client)
+    answer = client.redrive_execution(executionArn=execution_arn(settings, pipeline, execution_id))
+    return {"executionArn": execution_arn(settings, pipeline, execution_id),
+            "redriveDate": format_timestamp(answer["redriveDate"])}
+
+
+class RemoteExecutions:
+    """The executions of a deployed environment, with the methods of ``LocalRun`` the CLI reads."""
+
+    def __init__(self, settings: DeploySettings, client: Any = None):
+        self.settings = settings
+        self.client = _client(settings, client)
+
+    def describe(self, execution_id: str) -> dict[str, Any]:
+        return describe(self.settings, execution_id, self.client)
+
+    def history(self, execution_id: str) -> list[dict[str, Any]]:
+        return history(self.settings, execution_id, self.client)
+
+    def list(self) -> list[dict[str, Any]]:
+        return executions(self.settings, self.client)
