@@ -11,7 +11,7 @@
     baton upload --env ENV                                                   (the code, to conf's artifacts)
     baton redrive ID --env ENV                                               (on AWS)
 
-status, history and list read the executions on AWS when conf/<env>.json has a deployment section.
+status, history, list and resume act on AWS when conf/<env>.json has a deployment section.
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -53,6 +53,16 @@ def _execution_id(args: argparse.Namespace) -> str:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    if _deployed(args):
+        from orchestration.deploy import remote
+        from orchestration.deploy.settings import load as load_settings
+
+        env = _env(args)
+        started = remote.resume(load_settings(env), conf.load(env), args.execution_id, args.stage)
+        print(json.dumps(started, indent=2) if args.json else
+              f"{started['executionArn']} started {started['startDate']} (execution id {started['executionId']}, "
+              f"from {args.stage})")
+        return 0
     record = _runner(args, None).describe(args.execution_id)
     return _report(_runner(args, record["pipeline"]).resume(args.execution_id, args.stage), args.json)
 
@@ -151,14 +161,22 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _env(args: argparse.Namespace) -> str:
+    return args.env or os.environ.get("BATON_ENV", "local")
+
+
+def _deployed(args: argparse.Namespace) -> bool:
+    """status, history, list and resume go to AWS for an environment with a deployment section."""
+    return args.workflow_bucket is None and "deployment" in conf.load(_env(args))
+
+
 def _executions(args: argparse.Namespace) -> Any:
     """Where status, history and list read: AWS for a deployed environment, else the local executions."""
-    env = args.env or os.environ.get("BATON_ENV", "local")
-    if args.workflow_bucket is None and "deployment" in conf.load(env):
+    if _deployed(args):
         from orchestration.deploy.remote import RemoteExecutions
         from orchestration.deploy.settings import load as load_settings
 
-        return RemoteExecutions(load_settings(env))
+        return RemoteExecutions(load_settings(_env(args)))
     return _runner(args, None)
 
 

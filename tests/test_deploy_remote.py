@@ -102,3 +102,37 @@ def test_redrive_asks_step_functions_to_redrive_the_named_execution():
             "startDate": moment}, {"executionArn": arn})
         stub.add_response("redrive_execution", {"redriveDate": moment}, {"executionArn": arn})
         assert redrive(settings, "flights-1", client) == {"executionArn": arn, "redriveDate": "2026-12-05T12:00:00Z"}
+
+
+def _commit(s3, bucket: str, execution: str, stage: str, verdict: dict | None = None) -> None:
+    """A committed stage output in the workflow bucket, as a job leaves it."""
+    s3.put_object(Bucket=bucket, Key=f"executions/{execution}/{stage}/output/data/_SUCCESS", Body=b"")
+    if verdict is not None:
+        s3.put_object(Bucket=bucket, Key=f"executions/{execution}/{stage}/quality/verdict.json",
+                      Body=json.dumps(verdict).encode())
+
+
+def test_resume_starts_a_new_execution_that_reenters_the_original_at_the_stage(aws, capsys):
+    settings = load_settings("prod")
+    _deployed_flights(settings)
+    _start(capsys)
+    s3 = boto3.client("s3", region_name=settings.region)
+    s3.create_bucket(Bucket=settings.workflow_bucket)
+    _commit(s3, settings.workflow_bucket, "flights-1", "Validate", {"passed": True})
+    assert cli.main(["--env", "prod", "resume", "flights-1", "--from", "Enrich", "--json"]) == 0
+    started = json.loads(capsys.readouterr().out)
+    assert started["executionId"] == "flights-1" and started["name"].startswith("flights-1-Enrich-")
+    client = boto3.client("stepfunctions", region_name=settings.region)
+    described = client.describe_execution(executionArn=started["executionArn"])
+    assert json.loads(described["input"]) == {"initialData": {}, "execution": {"id": "flights-1"},
+                                              "resumeFromStage": "Enrich", "gated": {"Validate": "Validate"}}
+
+
+def test_resume_refuses_a_stage_whose_input_is_not_committed(aws, capsys):
+    settings = load_settings("prod")
+    _deployed_flights(settings)
+    _start(capsys)
+    boto3.client("s3", region_name=settings.region).create_bucket(Bucket=settings.workflow_bucket)
+    assert cli.main(["--env", "prod", "resume", "flights-1", "--from", "Aggregate"]) == 2
+    assert "cannot resume Aggregate: stage Enrich of execution 'flights-1' has no committed output" in (
+        capsys.readouterr().err)

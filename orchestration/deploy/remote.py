@@ -1,6 +1,7 @@
-"""The CLI's AWS backend (boto3): start, describe, list, redrive executions of deployed pipelines; upload code.
+"""The CLI's AWS backend (boto3): start, describe, list, resume, redrive executions of deployed pipelines;
+upload the code.
 
-``baton status|history|list --env ENV`` use it when conf/<env>.json has a ``deployment`` section, and
+``baton status|history|list|resume --env ENV`` use it when conf/<env>.json has a ``deployment`` section, and
 print what they print for local executions (the same ``--json`` shapes).
 
 Names and ARNs come from the same settings the stacks are built from, so ``baton start`` reaches
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from orchestration.asl.clock import format_timestamp
 from orchestration.deploy.app import stage_code
 from orchestration.deploy.settings import DeploySettings
 from orchestration.failure import failure_of
+from orchestration.local import LocalRun
 
 log = logging.getLogger("baton")
 
@@ -137,3 +140,19 @@ class RemoteExecutions:
 
     def list(self) -> list[dict[str, Any]]:
         return executions(self.settings, self.client)
+
+
+def resume(settings: DeploySettings, env_settings: dict[str, Any], execution_id: str, stage: str,
+           client: Any = None) -> dict[str, Any]:
+    """A new execution that re-enters ``execution_id`` at ``stage`` from its committed outputs in S3.
+
+    The input is built as a local resume builds it (``LocalRun.resume_input``, which also checks the
+    outputs the stage reads). The stages write under the original execution id.
+    """
+    client = _client(settings, client)
+    pipeline, described = find(settings, execution_id, client)
+    first = json.loads(described["input"])
+    original = first.get("execution", {}).get("id", execution_id)
+    input = LocalRun(pipelines.get(pipeline), env_settings).resume_input(original, stage, first)
+    name = f"{original[:50]}-{stage[:20]}-{uuid.uuid4().hex[:6]}"
+    return start(settings, pipeline, input, name, client) | {"executionId": original, "name": name}
