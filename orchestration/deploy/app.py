@@ -7,18 +7,17 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from orchestration import pipelines
+from orchestration.deploy.code import stage_code
 from orchestration.deploy.pipeline_stack import PipelineStack
 from orchestration.deploy.settings import DeploySettings
 from orchestration.deploy.settings import load as load_settings
 from orchestration.deploy.shared import SharedStack
-from orchestration.package import build_zip, package_root
 
 log = logging.getLogger("baton")
 
@@ -30,18 +29,6 @@ CONTEXT = {"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
 
 def stack_name(settings: DeploySettings, part: str) -> str:
     return f"Baton-{settings.env}{'-dr' if settings.standby else ''}-{part}"
-
-
-def stage_code(directory: Path) -> Path:
-    """The artifacts the stacks upload: the jobs zip and each job's script, as Glue and EMR read them."""
-    if directory.exists():
-        shutil.rmtree(directory)
-    build_zip(directory / "baton-jobs.zip")
-    jobs = directory / "jobs"
-    jobs.mkdir()
-    for script in sorted(package_root("jobs").glob("*.py")):
-        shutil.copyfile(script, jobs / script.name)
-    return directory
 
 
 def build(env: str, pipeline_names: list[str], outdir: Path) -> cdk.App:

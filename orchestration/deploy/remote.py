@@ -20,7 +20,7 @@ import boto3
 
 from orchestration import pipelines
 from orchestration.asl.clock import format_timestamp
-from orchestration.deploy.app import stage_code
+from orchestration.deploy.code import stage_code
 from orchestration.deploy.settings import DeploySettings
 from orchestration.failure import failure_of
 from orchestration.local import LocalRun
