@@ -30,7 +30,7 @@ from orchestration.generate import (
 from orchestration.handlers import LocalHandlers
 from orchestration.pipelines import FLIGHTS, TPCH
 
-CLUSTER = TransientCluster(releaseLabel="emr-7.12.0", instanceType="m5.xlarge", coreInstances=2,
+CLUSTER = TransientCluster(releaseLabel="emr-spark-8.0.0", instanceType="m5.xlarge", coreInstances=2,
                            serviceRole="baton-dev-emr-service", instanceProfile="baton-dev-emr-instance",
                            logUri="s3://baton-dev-workflow/emr-logs/")
 
