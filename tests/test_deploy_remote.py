@@ -1,5 +1,5 @@
-"""``baton start|status|history|list|redrive|upload --env ENV`` against moto (in-process): the names and
-input the stacks expect, the shapes the local commands print."""
+"""``baton start|status|history|list|resume|redrive|upload --env ENV`` against moto's server in this process
+on 127.0.0.1: the names and input the stacks expect, the shapes the local commands print."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+import requests
 from botocore.stub import Stubber
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from orchestration import cli
 from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, deployed_definition
@@ -18,14 +19,24 @@ from orchestration.deploy.settings import load as load_settings
 from orchestration.pipelines import FLIGHTS
 
 
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto's server in this process, on 127.0.0.1; the CLI's boto3 clients reach it by AWS_ENDPOINT_URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def aws(monkeypatch):
+def aws(moto_server, monkeypatch):
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_SESSION_TOKEN", "testing"),
+                        ("AWS_SESSION_TOKEN", "testing"), ("AWS_ENDPOINT_URL", moto_server),
                         ("MOTO_ACCOUNT_ID", load_settings("prod").account)):  # the account conf deploys to
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
+    yield
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
 
 
 def _deployed_flights(settings) -> None:
