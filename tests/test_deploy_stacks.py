@@ -281,6 +281,10 @@ def test_failed_executions_and_glue_runs_alert_the_encrypted_topic(assemblies):
 
 
 def test_alarms_and_dashboard(assemblies):
+    shared = _template(assemblies, "prod", "shared")
+    shared.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Sid": "AlarmsPublish", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                           "Action": "sns:Publish"})]), "Version": "2012-10-17"}})
     stack = _template(assemblies, "prod", "flights")
     for metric in ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionThrottled",
                    "ApproximateNumberOfMessagesVisible"):

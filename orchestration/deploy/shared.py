@@ -35,6 +35,12 @@ class SharedStack(cdk.Stack):
         self.alert_topic = sns.Topic(self, "AlertTopic", topic_name=settings.alert_topic_name,
                                      display_name=f"Baton {settings.env} alerts", master_key=self.key,
                                      enforce_ssl=True)
+        # CloudWatch alarms publish as the service: the topic's own policy must let it (EventBridge rules get
+        # theirs from their SnsTopic targets; the state machine publishes with its role).
+        self.alert_topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AlarmsPublish", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"], resources=[self.alert_topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": settings.account}}))
 
     def _key(self) -> kms.Key:
         s = self.settings
