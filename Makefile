@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 install: $(STAMP)
 
 # Pinned dependencies first (requirements.lock), then the project itself without resolving again.
-$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh scripts/install-chromium.sh
+$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh scripts/install-chromium.sh scripts/check-node.sh
 	@scripts/check-java.sh
+	@scripts/check-node.sh
 	@scripts/install-chromium.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
@@ -27,6 +28,7 @@ demo: install
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
 test: install
 	@scripts/check-java.sh
+	@scripts/check-node.sh
 	@SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

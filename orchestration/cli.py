@@ -7,6 +7,13 @@
     baton package [--out FILE]
     baton new pipeline NAME --source NAME=PATH [--source ...] [--null-token [SOURCE=]TOKEN]
     baton suite draft PATH [--dataset NAME] [--out FILE] [--format csv|json|parquet] [--null-token TOKEN]
+    baton synth PIPELINE --env ENV [--out DIR]      (CloudFormation of the CDK app, offline)
+    baton deploy PIPELINE --env ENV [--out DIR] [--print]
+    baton start PIPELINE --env ENV [--input JSON|@file] [--execution-id ID]   (on AWS)
+    baton upload --env ENV                                                   (the code, to conf's artifacts)
+    baton redrive ID --env ENV                                               (on AWS)
+
+status, history, list and resume act on AWS when conf/<env>.json has a deployment section.
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -16,6 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -37,17 +47,30 @@ COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("
 def cmd_run(args: argparse.Namespace) -> int:
     runner = _runner(args, args.pipeline, args.query_language)
     input = _input(args.input)
-    execution_id = args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
-    return _report(runner.start(input, execution_id), args.json)
+    return _report(runner.start(input, _execution_id(args)), args.json)
+
+
+def _execution_id(args: argparse.Namespace) -> str:
+    return args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    if _deployed(args):
+        from orchestration.deploy import remote
+        from orchestration.deploy.settings import load as load_settings
+
+        env = _env(args)
+        started = remote.resume(load_settings(env), conf.load(env), args.execution_id, args.stage)
+        print(json.dumps(started, indent=2) if args.json else
+              f"{started['executionArn']} started {started['startDate']} (execution id {started['executionId']}, "
+              f"from {args.stage})")
+        return 0
     record = _runner(args, None).describe(args.execution_id)
     return _report(_runner(args, record["pipeline"]).resume(args.execution_id, args.stage), args.json)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    record = _runner(args, None).describe(args.execution_id)
+    record = _executions(args).describe(args.execution_id)
     print(json.dumps(record, indent=2) if args.json else
           "\n".join(f"{k}: {record.get(k)}" for k in ("executionId", "pipeline", "status", "startDate", "stopDate",
                                                       "failedState", "error", "cause", "workflowBucket")))
@@ -55,7 +78,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    events = _runner(args, None).history(args.execution_id)
+    events = _executions(args).history(args.execution_id)
     if args.json:
         print(json.dumps(events, indent=2))
         return 0
@@ -65,7 +88,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for record in _runner(args, None).list():
+    for record in _executions(args).list():
         print(f"{record['executionId']:<40} {record['pipeline']:<10} {record['status']:<10} {record.get('startDate')}")
     return 0
 
@@ -122,6 +145,79 @@ def _spark(args: argparse.Namespace) -> Any:
     from baton.spark import get_spark
 
     return get_spark("baton-draft", master=conf.load(args.env).get("spark", {}).get("master"))
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from orchestration.deploy.app import synth  # aws-cdk-lib starts Node.js: only for these commands
+
+    assembly = synth(_deploy_env(args), [args.pipeline], Path(args.out))
+    for stack in assembly.stacks:
+        print(f"{stack.stack_name}: {stack.template_full_path}")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from orchestration.deploy.main import deploy_command
+
+    command = deploy_command(args.pipeline, _deploy_env(args), Path(args.out))
+    if args.print:
+        print(shlex.join(command))
+        return 0
+    return subprocess.run(command, check=False).returncode
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    started = remote.start(load_settings(_deploy_env(args)), args.pipeline, _input(args.input), _execution_id(args))
+    print(json.dumps(started, indent=2) if args.json else f"{started['executionArn']} started {started['startDate']}")
+    return 0
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    settings = load_settings(_deploy_env(args))
+    keys = remote.upload(settings, Path(args.staging))
+    print(f"uploaded {len(keys)} files to s3://{settings.artifacts_bucket}/{settings.artifacts_prefix}")
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from orchestration.deploy import remote
+    from orchestration.deploy.settings import load as load_settings
+
+    redriven = remote.redrive(load_settings(_deploy_env(args)), args.execution_id)
+    print(f"{redriven['executionArn']} redriven {redriven['redriveDate']}")
+    return 0
+
+
+def _env(args: argparse.Namespace) -> str:
+    return args.env or os.environ.get("BATON_ENV", "local")
+
+
+def _deployed(args: argparse.Namespace) -> bool:
+    """status, history, list and resume go to AWS for an environment with a deployment section."""
+    return args.workflow_bucket is None and "deployment" in conf.load(_env(args))
+
+
+def _executions(args: argparse.Namespace) -> Any:
+    """Where status, history and list read: AWS for a deployed environment, else the local executions."""
+    if _deployed(args):
+        from orchestration.deploy.remote import RemoteExecutions
+        from orchestration.deploy.settings import load as load_settings
+
+        return RemoteExecutions(load_settings(_env(args)))
+    return _runner(args, None)
+
+
+def _deploy_env(args: argparse.Namespace) -> str:
+    env = args.env or os.environ.get("BATON_ENV")
+    if env is None:
+        raise ValueError("say which environment to deploy: --env dev or --env prod")
+    return env
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
@@ -299,6 +395,35 @@ def build_parser() -> argparse.ArgumentParser:
     suite_draft.add_argument("--format", choices=("csv", "json", "parquet"), help="default: from the path")
     suite_draft.add_argument("--null-token", default="", help="CSV: a field value read as null besides empty fields")
     suite_draft.set_defaults(func=cmd_suite_draft)
+
+    synth = sub.add_parser("synth", help="write the CDK app's CloudFormation templates and assets (offline)",
+                           parents=[shared])
+    synth.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    synth.add_argument("--out", default="cdk.out", help="cloud assembly directory (default: %(default)s)")
+    synth.set_defaults(func=cmd_synth)
+
+    deploy = sub.add_parser("deploy", help="deploy a pipeline and its environment with the CDK CLI (npx aws-cdk)",
+                            parents=[shared])
+    deploy.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    deploy.add_argument("--out", default="cdk.out", help="cloud assembly directory (default: %(default)s)")
+    deploy.add_argument("--print", action="store_true", help="print the CDK CLI command instead of running it")
+    deploy.set_defaults(func=cmd_deploy)
+
+    start = sub.add_parser("start", help="start an execution of a deployed pipeline on AWS", parents=[shared])
+    start.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    start.add_argument("--input", help="execution input, shaped as for run")
+    start.add_argument("--execution-id", help="execution name (default: <pipeline>-<utc time>-<random>)")
+    start.add_argument("--json", action="store_true")
+    start.set_defaults(func=cmd_start)
+
+    upload = sub.add_parser("upload", help="upload the code to conf's artifacts address on AWS", parents=[shared])
+    upload.add_argument("--staging", default="dist/upload", help="local staging directory (default: %(default)s)")
+    upload.set_defaults(func=cmd_upload)
+
+    redrive = sub.add_parser("redrive", help="redrive a failed execution on AWS from its failed state",
+                             parents=[shared])
+    redrive.add_argument("execution_id")
+    redrive.set_defaults(func=cmd_redrive)
     return parser
 
 

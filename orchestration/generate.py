@@ -12,6 +12,11 @@ Its shape, for the flights pipeline::
            -> Enrich (emr) -> Aggregate (glue) -> Load (glue) -> Succeeded
     every Task: Retry and Catch-all -> <State>Caught (Pass: names the state) -> NotifyFailure -> Failed
 
+With a transient EMR cluster (conf ``emr.mode``), ``CreateCluster`` (createCluster.sync) runs before
+the first EMR stage, or on resuming at a stage that needs the cluster (then ``ClusterReady`` routes
+again), ``TerminateCluster`` after the last, and every failure ending terminates a cluster that is
+still up (``<Fail>ClusterUp`` -> ``TerminateClusterBefore<Fail>``) before it fails.
+
 One retry layer (DESIGN 8): each job task retries under its engine's policy (Glue: 5 minutes apart),
 except the errors ``baton.errors.NOT_RETRYABLE`` names; the Parallel around the ingest tasks has no
 Retry, so a failed branch never runs the other branches again. docs/operations.md says what is
@@ -35,9 +40,12 @@ from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 EMR_ADD_STEP_SYNC = "arn:aws:states:::elasticmapreduce:addStep.sync"
+EMR_CREATE_CLUSTER_SYNC = "arn:aws:states:::elasticmapreduce:createCluster.sync"
+EMR_TERMINATE_CLUSTER_SYNC = "arn:aws:states:::elasticmapreduce:terminateCluster.sync"
+EMR_MODES = ("existing", "transient")
 S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
-SYNC_RESOURCES = (GLUE_SYNC, EMR_ADD_STEP_SYNC)
+SYNC_RESOURCES = (GLUE_SYNC, EMR_ADD_STEP_SYNC, EMR_CREATE_CLUSTER_SYNC, EMR_TERMINATE_CLUSTER_SYNC)
 TYPES = ("standard", "express")
 QUERY_LANGUAGES = ("jsonpath", "jsonata")
 QUALITY_ERROR = "DataQualityFailed"
@@ -45,6 +53,30 @@ QUALITY_ERROR = "DataQualityFailed"
 
 class ExpressNotAllowed(ValueError):
     """Express workflows cannot run .sync (run-a-job) integrations."""
+
+
+@dataclass(frozen=True)
+class TransientCluster:
+    """The cluster a transient-mode definition creates (conf ``emr.cluster``; names of roles the stack creates)."""
+
+    releaseLabel: str  # noqa: N815 (conf's own key names)
+    instanceType: str  # noqa: N815
+    coreInstances: int  # noqa: N815
+    serviceRole: str  # noqa: N815
+    instanceProfile: str  # noqa: N815
+    logUri: str  # noqa: N815
+
+    def create_parameters(self, pipeline: str) -> dict[str, Any]:
+        """The createCluster request (RunJobFlow's shape; Step Functions requires KeepJobFlowAliveWhenNoSteps)."""
+        return {
+            "Name.$": f"States.Format('baton-{pipeline}-{{}}', $.execution.id)",
+            "ReleaseLabel": self.releaseLabel, "Applications": [{"Name": "Spark"}],
+            "ServiceRole": self.serviceRole, "JobFlowRole": self.instanceProfile, "LogUri": self.logUri,
+            "VisibleToAllUsers": True, "Tags": [{"Key": "baton:pipeline", "Value": pipeline}],
+            "Instances": {"KeepJobFlowAliveWhenNoSteps": True, "InstanceGroups": [
+                {"Name": "Primary", "InstanceRole": "MASTER", "InstanceType": self.instanceType, "InstanceCount": 1},
+                {"Name": "Core", "InstanceRole": "CORE", "InstanceType": self.instanceType,
+                 "InstanceCount": self.coreInstances}]}}
 
 
 @dataclass(frozen=True)
@@ -57,12 +89,23 @@ class Deployment:
     artifacts: str = "dist"
     aws_region: str = "us-east-1"
     warehouse: str = "warehouse"  # the prefix of the workflow bucket the loads write to
+    emr_mode: str = "existing"  # "transient": the definition creates and terminates its own cluster
+    emr_cluster: TransientCluster | None = None
+
+    def __post_init__(self) -> None:
+        if self.emr_mode not in EMR_MODES:
+            raise ValueError(f"emr.mode must be one of {EMR_MODES}, got {self.emr_mode!r}")
+        if self.emr_mode == "transient" and self.emr_cluster is None:
+            raise ValueError("emr.mode transient needs emr.cluster (releaseLabel, instanceType, ...)")
 
     @classmethod
     def from_conf(cls, settings: dict[str, Any], workflow_bucket: str | None = None) -> Deployment:
+        emr = settings.get("emr", {})
         return cls(workflow_bucket=workflow_bucket or settings["workflowBucket"],
                    warehouse=validate_warehouse(settings["warehouse"]),
-                   emr_cluster_id=settings.get("emr", {}).get("clusterId", "local"),
+                   emr_cluster_id=emr.get("clusterId", "local"),
+                   emr_mode=emr.get("mode", "existing"),
+                   emr_cluster=TransientCluster(**emr["cluster"]) if "cluster" in emr else None,
                    alert_topic=settings["notifications"]["topic"],
                    artifacts=settings.get("artifacts", "dist"))
 
@@ -122,15 +165,37 @@ class _Builder:
         self.bucket = deployment.bucket
         self.states: dict[str, Any] = {}
         self.caught: dict[str, Any] = {}  # the <State>Caught passes, placed after the main path
+        self.cluster_stages = self._cluster_stages()
+
+    def _cluster_stages(self) -> list[str]:
+        """Transient mode: the stages, first to last EMR stage, that run while the cluster is up."""
+        if self.deployment.emr_mode != "transient":
+            return []
+        if self.pipeline.extraction.engine == "emr":
+            raise ValueError(f"pipeline {self.pipeline.name}: a transient EMR cluster starts after the extraction; "
+                             "run the extraction on Glue or use emr.mode existing")
+        names = [stage.name for stage in self.pipeline.all_stages()]
+        emr = [i for i, stage in enumerate(self.pipeline.all_stages()) if stage.engine == "emr"]
+        return names[emr[0]:emr[-1] + 1] if emr else []
+
+    def _entry(self, stage: str) -> str:
+        """The state that enters ``stage`` on the main path: the cluster is created before the first EMR stage."""
+        return "CreateCluster" if self.cluster_stages and stage == self.cluster_stages[0] else stage
 
     def build(self) -> dict[str, Any]:
         stages = self.pipeline.stages
         self._start()
         self._resume()
-        self._extraction(next_state=stages[0].name)
+        self._extraction(next_state=self._entry(stages[0].name))
+        last_emr = self.cluster_stages[-1] if self.cluster_stages else None
         for index, stage in enumerate(stages):
-            after = stages[index + 1].name if index + 1 < len(stages) else "Succeeded"
+            after = self._entry(stages[index + 1].name) if index + 1 < len(stages) else "Succeeded"
+            if stage.name == last_emr or (stage.correction and stage.correction.name == last_emr):
+                self._terminate_cluster(after)
+                after = "TerminateCluster"
             self._stage(stage, after)
+        if self.cluster_stages:
+            self._create_cluster()
         self.states["Succeeded"] = {"Type": "Succeed"}
         self.states.update(self.caught)
         self._failure_path()
@@ -161,7 +226,32 @@ class _Builder:
         self.states["Resume"] = {
             "Type": "Choice",
             "Comment": "Start at any stage from the outputs an earlier run of this execution committed.",
-            "Choices": choices, "Default": "IngestFormat"}
+            "Choices": [choice | {"Next": "CreateCluster"} if choice["Next"] in self.cluster_stages else choice
+                        for choice in choices],
+            "Default": "IngestFormat"}
+        if self.cluster_stages:
+            self.resume_in_cluster = [choice for choice in choices if choice["Next"] in self.cluster_stages]
+
+    # -- transient EMR cluster ---------------------------------------------------------------------
+    def _create_cluster(self) -> None:
+        cluster = self.deployment.emr_cluster
+        self.states["CreateCluster"] = {
+            "Type": "Task", "Resource": EMR_CREATE_CLUSTER_SYNC,
+            "Comment": "A cluster for this execution's EMR stages, terminated after the last or on failure.",
+            "Parameters": cluster.create_parameters(self.pipeline.name),
+            "ResultSelector": {"id.$": "$.ClusterId"}, "ResultPath": "$.cluster",
+            "TimeoutSeconds": 3600, "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch("CreateCluster"),
+            "Next": "ClusterReady"}
+        self.states["ClusterReady"] = {
+            "Type": "Choice", "Comment": "Resuming at a stage that runs on the cluster: go there.",
+            "Choices": self.resume_in_cluster, "Default": self.cluster_stages[0]}
+
+    def _terminate_cluster(self, after: str) -> None:
+        self.states["TerminateCluster"] = {
+            "Type": "Task", "Resource": EMR_TERMINATE_CLUSTER_SYNC, "Parameters": {"ClusterId.$": "$.cluster.id"},
+            "ResultSelector": {"terminated": True}, "ResultPath": "$.cluster",
+            "TimeoutSeconds": 3600, "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch("TerminateCluster"),
+            "Next": after}
 
     def _extraction(self, next_state: str) -> None:
         extraction = self.pipeline.extraction
@@ -277,11 +367,14 @@ class _Builder:
                 args += [_literal(name), _literal(value)]
         return {
             "Type": "Task", "Resource": EMR_ADD_STEP_SYNC,
-            "Parameters": {"ClusterId": self.deployment.emr_cluster_id, "Step": {
+            "Parameters": {**self._cluster_id(), "Step": {
                 "Name": f"{job.name} {stage}", "ActionOnFailure": "CONTINUE",
                 "HadoopJarStep": {"Jar": "command-runner.jar", "Args.$": f"States.Array({', '.join(args)})"}}},
             "ResultSelector": {"StepId.$": "$.Step.Id", "State.$": "$.Step.Status.State"},
         }
+
+    def _cluster_id(self) -> dict[str, str]:
+        return {"ClusterId.$": "$.cluster.id"} if self.cluster_stages else {"ClusterId": self.deployment.emr_cluster_id}
 
     def _catch(self, state: str) -> list[dict[str, Any]]:
         caught = f"{state}Caught"
@@ -294,6 +387,7 @@ class _Builder:
     def _failure_path(self) -> None:
         for name, fail, error in (("NotifyFailure", "Failed", "StageFailed"),
                                   ("NotifyQualityFailure", QUALITY_ERROR, QUALITY_ERROR)):
+            then = self._before_failing(fail)
             self.states[name] = {
                 "Type": "Task", "Resource": SNS_PUBLISH,
                 "Parameters": {
@@ -303,10 +397,25 @@ class _Builder:
                                  + ": execution {} failed in state {}: {}: {}', $.execution.id, "
                                  "$.error.State, $.error.Error, $.error.Cause)"},
                 "ResultPath": "$.notification", "TimeoutSeconds": 60, "Retry": [TASK_RETRY.to_asl()],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": fail}],
-                "Next": fail}
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError",
+                           "Next": then}],
+                "Next": then}
             self.states[fail] = {"Type": "Fail", "Error": error,
                                  "Cause": "See the notification and the execution history for the failed state."}
+
+    def _before_failing(self, fail: str) -> str:
+        """Transient mode: a cluster still up is terminated before the execution fails."""
+        if not self.cluster_stages:
+            return fail
+        up, terminate = f"{fail}ClusterUp", f"TerminateClusterBefore{fail}"
+        self.states[up] = {"Type": "Choice", "Choices": [
+            {"Variable": "$.cluster.id", "IsPresent": True, "Next": terminate}], "Default": fail}
+        self.states[terminate] = {
+            "Type": "Task", "Resource": EMR_TERMINATE_CLUSTER_SYNC, "Parameters": {"ClusterId.$": "$.cluster.id"},
+            "ResultPath": None, "TimeoutSeconds": 3600, "Retry": [TASK_RETRY.to_asl()],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.terminateError", "Next": fail}],
+            "Next": fail}
+        return up
 
 
 # -- the JSONata form ------------------------------------------------------------------------------

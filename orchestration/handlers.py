@@ -6,6 +6,9 @@ Each handler does locally what the AWS integration does, and answers in the same
   SparkSession; returns a GetJobRun-shaped ``JobRun``.
 - ``elasticmapreduce:addStep.sync``: reads the ``spark-submit`` arguments of the
   command-runner step and runs that job the same way; returns a DescribeStep-shaped result.
+- ``elasticmapreduce:createCluster.sync`` / ``terminateCluster.sync`` (transient EMR mode): the local
+  "cluster" is this process's SparkSession; they record the cluster's life in ``clusters`` and answer
+  as AWS does (a ClusterId, then an empty result).
 - ``aws-sdk:s3:getObject``: reads from the workflow bucket.
 - ``sns:publish``: appends to ``executions/{id}/_notifications.jsonl`` and prints.
 - ``lambda:invoke``: imports ``module:function`` and calls it with the payload.
@@ -34,7 +37,14 @@ from baton import paths
 from baton.errors import BatonError
 from baton.storage import Storage
 from orchestration.asl.errors import TASK_FAILED, TaskFailure
-from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
+from orchestration.generate import (
+    EMR_ADD_STEP_SYNC,
+    EMR_CREATE_CLUSTER_SYNC,
+    EMR_TERMINATE_CLUSTER_SYNC,
+    GLUE_SYNC,
+    S3_GET_OBJECT,
+    SNS_PUBLISH,
+)
 from orchestration.pipeline import Job
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -70,10 +80,32 @@ class LocalHandlers:
     storage: Storage
     echo: Callable[[str], None] = print
     attempts: list[JobAttempt] = field(default_factory=list)
+    clusters: dict[str, str] = field(default_factory=dict)  # cluster id -> WAITING | TERMINATED
 
     def registry(self) -> dict[str, Callable[..., Any]]:
         return {GLUE_SYNC: self.glue_start_job_run, EMR_ADD_STEP_SYNC: self.emr_add_step,
+                EMR_CREATE_CLUSTER_SYNC: self.emr_create_cluster,
+                EMR_TERMINATE_CLUSTER_SYNC: self.emr_terminate_cluster,
                 S3_GET_OBJECT: self.s3_get_object, SNS_PUBLISH: self.sns_publish, LAMBDA_INVOKE: self.lambda_invoke}
+
+    # -- transient cluster ---------------------------------------------------------------
+    def emr_create_cluster(self, parameters: dict[str, Any], context: Any) -> dict[str, Any]:
+        cluster_id = f"j-LOCAL{uuid.uuid4().hex[:8].upper()}"
+        self.clusters[cluster_id] = "WAITING"
+        self.echo(f"EMR cluster {cluster_id} ({parameters.get('Name')}): the local SparkSession")
+        # The execution's region and account (arn:aws:states:REGION:ACCOUNT:execution:...) name the cluster.
+        region, account = context.execution_arn.split(":")[3:5]
+        arn = f"arn:aws:elasticmapreduce:{region}:{account}:cluster/{cluster_id}"
+        return {"ClusterId": cluster_id, "ClusterArn": arn}
+
+    def emr_terminate_cluster(self, parameters: dict[str, Any], context: Any) -> dict[str, Any]:
+        cluster_id = parameters["ClusterId"]
+        if cluster_id not in self.clusters:
+            raise TaskFailure("EMR.InvalidRequestException",
+                              json.dumps({"errorMessage": f"Cluster id '{cluster_id}' is not valid."}))
+        self.clusters[cluster_id] = "TERMINATED"
+        self.echo(f"EMR cluster {cluster_id} terminated")
+        return {}
 
     # -- jobs ----------------------------------------------------------------------------
     def glue_start_job_run(self, parameters: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -94,12 +94,16 @@ class LocalRun:
 
     def resume(self, execution_id: str, stage: str) -> RunSummary:
         record = self.describe(execution_id)
+        input = self.resume_input(execution_id, stage, record["runs"][0]["input"])
+        return self._run(execution_id, input, resume_from=stage)
+
+    def resume_input(self, execution_id: str, stage: str, first_input: dict[str, Any]) -> dict[str, Any]:
+        """The input that re-enters ``execution_id`` at ``stage`` (also on AWS), once its input is committed."""
         try:
             target = self.pipeline.stage(stage)
         except KeyError:
             names = [s.name for s in self.pipeline.all_stages()]
             raise RunRefused(f"pipeline {self.pipeline.name} has no stage {stage!r}; stages: {names}") from None
-        first_input = record["runs"][0]["input"]
         input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
         input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
         gate = self.pipeline.gate_of(target)
@@ -109,7 +113,7 @@ class LocalRun:
             input["gated"] = {gate.name: reads}
         if reads is not None:
             self._require_committed(execution_id, reads, stage)
-        return self._run(execution_id, input, resume_from=stage)
+        return input
 
     def describe(self, execution_id: str) -> dict[str, Any]:
         key = self._key(execution_id, EXECUTION)
