@@ -5,6 +5,8 @@
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
+    baton report ID                                   (executions/ID/_report/index.html)
+    baton graph PIPELINE [--format svg|dot|mermaid] [--type standard|express] [--out FILE]
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -27,6 +29,8 @@ from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
+from orchestration.views import graph
+from orchestration.views.report import write_report
 
 COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
            ("seconds", "seconds"), ("attempts", "attempts"))
@@ -89,6 +93,26 @@ def cmd_package(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({out.stat().st_size:,} bytes, {len(names)} files, {len(jobs)} jobs)")
     print("EMR step:  spark-submit --py-files " + out.name + " jobs/<job>.py --execution-id ...")
     print("Glue job:  --extra-py-files s3://<bucket>/" + out.name)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    runner = _runner(args, None)
+    runner.describe(args.execution_id)
+    print(runner.bucket.uri(write_report(runner.storage, args.execution_id)))
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    settings = conf.load(args.env)
+    definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
+                          args.type)
+    text = graph.render(definition, args.format)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out} ({args.format})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -245,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
+    report = sub.add_parser("report", help="write an execution's HTML report (graph, timeline, stages, quality)",
+                            parents=[shared])
+    report.add_argument("execution_id")
+    report.set_defaults(func=cmd_report)
+
+    drawing = sub.add_parser("graph", help="draw a pipeline's state machine", parents=[shared])
+    drawing.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    drawing.add_argument("--format", choices=graph.FORMATS, default="svg")
+    drawing.add_argument("--type", choices=("standard", "express"), default="standard")
+    drawing.add_argument("--out", help="write to this file instead of standard output")
+    drawing.set_defaults(func=cmd_graph)
     return parser
 
 
