@@ -168,7 +168,7 @@ def to_graphviz(diagram: Diagram, statuses: dict[str, str] | None = None,
     subgraphs: dict[str | None, graphviz.Digraph] = {None: dot}
     for group in diagram.groups:
         subgraphs[group.id] = graphviz.Digraph(
-            f"cluster_{group.id}", graph_attr={"label": graphviz.escape(group.label), "style": "dashed,rounded",
+            f"cluster_{group.id}", graph_attr={"label": _label(group.label), "style": "dashed,rounded",
                                                "color": "#9ca3af", "fontsize": "10", "class": "group"})
     for node in diagram.nodes:
         subgraphs[node.group].node(node.id, **_node_attributes(node, statuses, (notes or {}).get(node.name)))
@@ -199,7 +199,7 @@ def _node_attributes(node: Node, statuses: dict[str, str] | None, note: str | No
                 "class": "terminal"}
     status = statuses.get(node.name, "not-entered") if statuses is not None else None
     classes = " ".join(c for c in ("state", node.kind.lower(), status) if c)
-    label = graphviz.escape(node.name) + (f"\\n{graphviz.escape(note)}" if note else "")
+    label = _label(node.name) + (f"\\n{_label(note)}" if note else "")
     return {"label": graphviz.nohtml(label), "shape": SHAPES.get(node.kind, "box"), "id": node.id,
             "class": classes}
 
@@ -207,13 +207,18 @@ def _node_attributes(node: Node, statuses: dict[str, str] | None, note: str | No
 def _edge_attributes(edge: Edge) -> dict[str, str]:
     attributes = {"class": f"edge-{edge.kind}"}
     if edge.label:
-        attributes["label"] = graphviz.escape(edge.label)
+        attributes["label"] = _label(edge.label)
     if edge.kind == "catch":
         # constraint=false: a handler is placed beside the main path, not ranked below every catcher
         attributes |= {"style": "dashed", "color": "#dc2626", "fontcolor": "#b91c1c", "constraint": "false"}
     elif edge.kind == "default":
         attributes |= {"style": "dotted"}
     return attributes
+
+
+def _label(text: str) -> str:
+    """Text as a Graphviz label shows it: backslashes kept (no ``\\n``), no HTML label, entities literal."""
+    return graphviz.escape(text.replace("&", "&amp;"))
 
 
 def svg(diagram: Diagram, statuses: dict[str, str] | None = None, notes: dict[str, str] | None = None) -> str:
