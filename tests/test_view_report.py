@@ -118,3 +118,12 @@ def test_a_local_run_writes_its_report_and_a_failed_report_never_fails_the_run(e
     with caplog.at_level(logging.WARNING, logger="baton"):
         runner._write_report("missing")
     assert "no report for execution missing: FileNotFoundError" in caplog.text
+
+
+def test_a_running_execution_shows_its_current_state_running(executions):  # noqa: F811
+    definition, events = stored(executions, "succeeded")
+    entered = next(i for i, e in enumerate(events) if e.get("stateEnteredEventDetails", {}).get("name") == "Validate")
+    text = report_html(definition, events[:entered + 2], ExecutionRecord("succeeded"))
+    classes = node_classes(text)
+    assert "running" in classes["Validate"] and "retried" in classes["Conform"] and "not-entered" in classes["Load"]
+    assert '<span class="status running">RUNNING</span>' in text and 'id="failure"' not in text

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -197,7 +198,7 @@ def _timeline(run: Run) -> str:
             f'<div class="gantt">{"".join(rows)}</div><ul class="legend">{legend}</ul></section>')
 
 
-def _bars(visit: Visit, bar: Any) -> list[str]:
+def _bars(visit: Visit, bar: Callable[[str, datetime, datetime | None, str], str]) -> list[str]:
     if visit.kind == "Wait":
         return [bar("wait", visit.entered, visit.exited, f"{visit.name}: wait")]
     bars, previous_end = [], None
