@@ -223,7 +223,8 @@ def _label(text: str) -> str:
 
 def svg(diagram: Diagram, statuses: dict[str, str] | None = None, notes: dict[str, str] | None = None) -> str:
     """The laid-out SVG element alone (no XML declaration or doctype), to inline in a page."""
-    text = to_graphviz(diagram, statuses, notes).pipe(format="svg", encoding="utf-8")
+    # quiet: dot 2.43 warns on stderr about spline routing around clusters; its errors still raise
+    text = to_graphviz(diagram, statuses, notes).pipe(format="svg", encoding="utf-8", quiet=True)
     return text[text.index("<svg"):]
 
 

@@ -239,7 +239,7 @@ def _quality(stages: list[StageRow]) -> str:
             f"<td>{_text(e.get('onFail'))}</td><td class=num>{_number(e.get('unexpectedCount'))}</td></tr>"
             for e in verdict.get("failedExpectations", []))
         table = ("<table><thead><tr><th>dataset</th><th>expectation</th><th>type</th><th>on fail</th>"
-                 f"<th>rows quarantined</th></tr></thead><tbody>{expectations}</tbody></table>"
+                 f"<th>unexpected rows</th></tr></thead><tbody>{expectations}</tbody></table>"
                  if expectations else "<p>No expectation failed.</p>")
         parts.append(f'<div class="verdict {passed}"><h3>{_text(stage.name)}: {passed}{link}</h3>'
                      f'<p>{_text(verdict.get("reason"))}</p>{table}</div>')
