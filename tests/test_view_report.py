@@ -14,13 +14,14 @@ import re
 from datetime import datetime
 
 import pytest
-from view_executions import EXPECTED, HOSTILE, executions  # noqa: F401 - executions is a fixture
+from view_executions import EXPECTED, HOSTILE, executions, make_execution  # noqa: F401 - executions: a fixture
 
 import conf
 from baton import paths
+from baton.storage import LocalStorage, write_json
 from orchestration.local import DEFINITION, HISTORY, LocalRun
 from orchestration.pipelines import FLIGHTS
-from orchestration.views.report import ExecutionRecord, report_html, report_key
+from orchestration.views.report import ExecutionRecord, report_html, report_key, stage_rows
 from orchestration.views.visits import runs_of
 
 NODE = re.compile(r'<g id="state&#45;\d+" class="([^"]*)">\s*<title>[^<]*</title>.*?<text[^>]*>([^<]*)</text>', re.S)
@@ -127,3 +128,13 @@ def test_a_running_execution_shows_its_current_state_running(executions):  # noq
     classes = node_classes(text)
     assert "running" in classes["Validate"] and "retried" in classes["Conform"] and "not-entered" in classes["Load"]
     assert '<span class="status running">RUNNING</span>' in text and 'id="failure"' not in text
+
+
+def test_the_stage_table_reads_only_committed_manifests(tmp_path):
+    storage = LocalStorage(tmp_path)
+    make_execution(storage, "caught")
+    staged = paths.StagePaths("caught", "Validate").staging("t1", "output", "flights")
+    write_json(storage, paths.manifest_key(staged), {"rows": 7, "startedAt": "2023-01-01T00:00:00+00:00",
+                                                     "endedAt": "2024-01-01T00:00:40+00:00"})
+    validate = next(row for row in stage_rows(storage, "caught") if row.name == "Validate")
+    assert validate.seconds == 40.0 and validate.counts["rowsOut"] == 59

@@ -85,7 +85,7 @@ def stage_rows(storage: Storage, execution_id: str) -> list[StageRow]:
     rows, started = [], {}
     for name in sorted(n for n in names if not n.startswith("_") and paths.NAME_PATTERN.fullmatch(n)):
         stage = paths.StagePaths(execution_id, name)
-        manifests = [read_json(storage, k) for k in storage.list_keys(stage.prefix) if k.endswith(paths.MANIFEST)]
+        manifests = _committed_manifests(storage, stage)
         verdict = read_json(storage, stage.verdict) if storage.exists(stage.verdict) else None
         if not manifests and verdict is None:
             continue
@@ -93,6 +93,17 @@ def stage_rows(storage: Storage, execution_id: str) -> list[StageRow]:
         rows.append(StageRow(name, stage_counts(storage, execution_id, name), _span(manifests), verdict, docs))
         started[name] = min((m.get("startedAt") or "" for m in manifests), default="")
     return sorted(rows, key=lambda r: (started[r.name], r.name))
+
+
+def _committed_manifests(storage: Storage, stage: paths.StagePaths) -> list[dict[str, Any]]:
+    """The manifests of the stage's outputs and quarantines that have ``_SUCCESS`` (not a staged attempt's)."""
+    manifests = []
+    for kind in ("output", "quarantine"):
+        for key in storage.list_keys(f"{stage.prefix}/{kind}"):
+            dataset_key = key.rsplit("/", 1)[0]
+            if key.endswith(f"/{paths.MANIFEST}") and storage.exists(paths.success_key(dataset_key)):
+                manifests.append(read_json(storage, key))
+    return manifests
 
 
 def _span(manifests: list[dict[str, Any]]) -> float | None:
