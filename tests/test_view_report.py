@@ -19,6 +19,8 @@ from view_executions import EXPECTED, HOSTILE, executions, make_execution  # noq
 import conf
 from baton import paths
 from baton.storage import LocalStorage, write_json
+from orchestration.asl.clock import FakeClock
+from orchestration.asl.executor import load_definition
 from orchestration.local import DEFINITION, HISTORY, LocalRun
 from orchestration.pipelines import FLIGHTS
 from orchestration.views.report import ExecutionRecord, report_html, report_key, stage_rows
@@ -138,3 +140,19 @@ def test_the_stage_table_reads_only_committed_manifests(tmp_path):
                                                      "endedAt": "2024-01-01T00:00:40+00:00"})
     validate = next(row for row in stage_rows(storage, "caught") if row.name == "Validate")
     assert validate.seconds == 40.0 and validate.counts["rowsOut"] == 59
+
+
+def test_a_map_and_a_wait_are_drawn_and_timed():
+    definition = {"StartAt": "Pause", "States": {
+        "Pause": {"Type": "Wait", "Seconds": 30, "Next": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}}
+    execution = load_definition(definition).execute({"items": [1, 2, 3]}, clock=FakeClock())
+    text = report_html(definition, execution.history, ExecutionRecord("map-1"))
+    classes = node_classes(text)
+    assert "succeeded" in classes["Each"] and "succeeded" in classes["Item"] and "succeeded" in classes["Pause"]
+    assert "Each: each item" in text and 'class="bar wait" style="left:0.00%;width:100.00%"' in text
+    island = re.search(r'id="state-details">(.*?)</script>', text, re.S).group(1)
+    item = next(state for state in json.loads(island).values() if state["name"] == "Item")
+    assert "entered 3 times" in item["timing"]
