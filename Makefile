@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 install: $(STAMP)
 
 # Pinned dependencies first (requirements.lock), then the project itself without resolving again.
-$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh scripts/install-chromium.sh scripts/check-node.sh
+$(STAMP): requirements.lock pyproject.toml scripts/configure-spark.sh scripts/install-chromium.sh scripts/check-node.sh \
+          scripts/install-graphviz.sh
 	@scripts/check-java.sh
 	@scripts/check-node.sh
 	@scripts/install-chromium.sh
+	@scripts/install-graphviz.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade "pip>=24"
 	$(BIN)/pip install --quiet -r requirements.lock

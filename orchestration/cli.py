@@ -12,6 +12,8 @@
     baton start PIPELINE --env ENV [--input JSON|@file] [--execution-id ID]   (on AWS)
     baton upload --env ENV                                                   (the code, to conf's artifacts)
     baton redrive ID --env ENV                                               (on AWS)
+    baton report ID                                   (executions/ID/_report/index.html)
+    baton graph PIPELINE [--format svg|dot|mermaid] [--type standard|express] [--out FILE]
 
 status, history, list and resume act on AWS when conf/<env>.json has a deployment section.
 
@@ -39,6 +41,8 @@ from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
+from orchestration.views import graph
+from orchestration.views.report import write_report
 
 COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
            ("seconds", "seconds"), ("attempts", "attempts"))
@@ -218,6 +222,26 @@ def _deploy_env(args: argparse.Namespace) -> str:
     if env is None:
         raise ValueError("say which environment to deploy: --env dev or --env prod")
     return env
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    runner = _runner(args, None)
+    runner.describe(args.execution_id)
+    print(runner.bucket.uri(write_report(runner.storage, args.execution_id)))
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    settings = conf.load(args.env)
+    definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
+                          args.type)
+    text = graph.render(definition, args.format)
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out} ({args.format})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
@@ -424,6 +448,18 @@ def build_parser() -> argparse.ArgumentParser:
                              parents=[shared])
     redrive.add_argument("execution_id")
     redrive.set_defaults(func=cmd_redrive)
+
+    report = sub.add_parser("report", help="write an execution's HTML report (graph, timeline, stages, quality)",
+                            parents=[shared])
+    report.add_argument("execution_id")
+    report.set_defaults(func=cmd_report)
+
+    drawing = sub.add_parser("graph", help="draw a pipeline's state machine", parents=[shared])
+    drawing.add_argument("pipeline", choices=sorted(pipelines.PIPELINES))
+    drawing.add_argument("--format", choices=graph.FORMATS, default="svg")
+    drawing.add_argument("--type", choices=("standard", "express"), default="standard")
+    drawing.add_argument("--out", help="write to this file instead of standard output")
+    drawing.set_defaults(func=cmd_graph)
     return parser
 
 

@@ -14,6 +14,7 @@ is under ``executions/{id}/``:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -149,6 +150,7 @@ class LocalRun:
                                         on_event=progress.on_event)
         failure = failure_of(execution.history)
         self._finish(execution_id, record, execution, failure)
+        self._write_report(execution_id)
         summary = self._summary(execution, handlers, progress.elapsed())
         if failure is None:
             return summary
@@ -174,6 +176,16 @@ class LocalRun:
         record["runs"][-1] |= outcome
         record |= outcome
         write_json(self.storage, self._key(execution_id, EXECUTION), record)
+
+    def _write_report(self, execution_id: str) -> None:
+        """The execution's HTML report; a report that cannot be written never fails the run."""
+        from orchestration.views.report import write_report  # the report reads stage_counts from here
+
+        try:
+            self.echo(f"report: {self.bucket.uri(write_report(self.storage, execution_id))}")
+        except Exception as err:  # whatever the reason, the run's outcome stands
+            logging.getLogger("baton").warning("no report for execution %s: %s: %s", execution_id,
+                                               type(err).__name__, err)
 
     # -- checks --------------------------------------------------------------------------
     def _gate_output(self, execution_id: str, gate: str, correction: str) -> str:
