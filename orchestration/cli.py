@@ -5,6 +5,7 @@
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
+    baton cost ID [--json] | baton cost PIPELINE --runs-per-day N [--execution ID] [--json]
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
 default local).
@@ -27,6 +28,7 @@ from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
+from orchestration.views import cost
 
 COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
            ("seconds", "seconds"), ("attempts", "attempts"))
@@ -90,6 +92,30 @@ def cmd_package(args: argparse.Namespace) -> int:
     print("EMR step:  spark-submit --py-files " + out.name + " jobs/<job>.py --execution-id ...")
     print("Glue job:  --extra-py-files s3://<bucket>/" + out.name)
     return 0
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    runner = _runner(args, None)
+    settings = conf.load(args.env)
+    if args.target in pipelines.PIPELINES:
+        if args.runs_per_day is None:
+            raise RunRefused(f"baton cost {args.target}: give --runs-per-day N for a monthly estimate "
+                             "(or an execution id for the cost of one execution)")
+        execution_id = args.execution or _latest_succeeded(runner, args.target)
+        table = cost.monthly(cost.stored_execution_cost(runner.storage, execution_id, runner.history(execution_id),
+                                                        settings), args.runs_per_day, execution_id)
+    else:
+        table = cost.stored_execution_cost(runner.storage, args.target, runner.history(args.target), settings)
+    print(json.dumps(cost.to_json(table), indent=2) if args.json else cost.render(table))
+    return 0
+
+
+def _latest_succeeded(runner: LocalRun, pipeline: str) -> str:
+    done = [r for r in runner.list() if r["pipeline"] == pipeline and r["status"] == "SUCCEEDED"]
+    if not done:
+        raise RunRefused(f"no succeeded execution of {pipeline} to take stage durations from: "
+                         f"run `baton run {pipeline}` first, or give --execution ID")
+    return max(done, key=lambda r: r["startDate"])["executionId"]
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
@@ -245,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
+
+    costs = sub.add_parser("cost", help="what an execution costs on AWS, or a pipeline a month", parents=[shared])
+    costs.add_argument("target", help="an execution id, or a pipeline name with --runs-per-day")
+    costs.add_argument("--runs-per-day", type=int, help="monthly estimate for this many runs a day")
+    costs.add_argument("--execution", help="with a pipeline: the execution whose durations to take "
+                       "(default: its latest succeeded one)")
+    costs.add_argument("--json", action="store_true")
+    costs.set_defaults(func=cmd_cost)
     return parser
 
 
