@@ -5,6 +5,8 @@
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
     baton package [--out FILE]
+    baton check SUITE DATA [--format parquet|csv|json] [--parameters JSON] [--junit FILE] [--docs DIR]
+    baton check [SUITE] --execution ID --stage STAGE [--junit FILE] [--docs DIR]
     baton cost ID [--json] | baton cost PIPELINE --runs-per-day N [--execution ID] [--json]
 
 Settings come from conf/<env>.json (``--env`` before or after the command, or ``BATON_ENV``;
@@ -22,8 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import conf
+from baton import paths
 from baton.errors import BatonError
-from orchestration import pipelines
+from baton.spark import get_spark
+from baton.storage import read_json
+from orchestration import check, pipelines
 from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
@@ -108,6 +113,45 @@ def cmd_cost(args: argparse.Namespace) -> int:
         table = cost.stored_execution_cost(runner.storage, args.target, runner.history(args.target), settings)
     print(json.dumps(cost.to_json(table), indent=2) if args.json else cost.render(table))
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    parameters = json.loads(args.parameters) if args.parameters else {}
+    if not isinstance(parameters, dict):
+        raise RunRefused("--parameters must be a JSON object, e.g. '{\"min_year\": 2013}'")
+    settings = conf.load(args.env)
+    spark_settings = settings.get("spark", {})
+    spark = get_spark("baton-check", spark_settings.get("master"), spark_settings.get("shufflePartitions"))
+    if args.execution:
+        if args.data or not args.stage:
+            raise RunRefused("baton check --execution ID needs --stage STAGE and no DATA")
+        targets = _stage_targets(spark, _runner(args, None), args.execution, args.stage, args.suite)
+    else:
+        if not (args.suite and args.data):
+            raise RunRefused("baton check needs SUITE and DATA, or --execution ID --stage STAGE")
+        targets = [(args.suite, check.dataset_name(args.data), check.read_dataset(spark, args.data, args.format))]
+    results = [check.check(df, suite, name, parameters) for suite, name, df in targets]
+    check.write_outputs(results, args.junit, args.docs)
+    for result in results:
+        print(f"{result.suite.name} on {result.name}: {'passed' if result.passed else 'FAILED'}: "
+              f"{result.verdict['reason']}")
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _stage_targets(spark: Any, runner: LocalRun, execution_id: str, stage: str,
+                   suite: str | None) -> list[tuple[str, str, Any]]:
+    """(suite, dataset, DataFrame) of each committed output of ``stage``: the suite given, else its manifest's."""
+    stage_paths = paths.StagePaths(execution_id, stage)
+    targets = []
+    for dataset in check.stage_datasets(runner.storage.list_keys(stage_paths.prefix), stage_paths.prefix):
+        key = stage_paths.output(dataset)
+        named = suite or (read_json(runner.storage, paths.manifest_key(key)).get("quality") or {}).get("suite")
+        if named:
+            targets.append((named, dataset, spark.read.parquet(runner.bucket.uri(key))))
+    if not targets:
+        raise RunRefused(f"stage {stage} of {execution_id} has no committed output gated by a suite; "
+                         "name one: baton check SUITE --execution ID --stage STAGE")
+    return targets
 
 
 def _latest_succeeded(runner: LocalRun, pipeline: str) -> str:
@@ -271,6 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
     package = sub.add_parser("package", help="build the zip of Baton's packages for Glue and EMR", parents=[shared])
     package.add_argument("--out", default="dist/baton-jobs.zip", help="zip to write (default: %(default)s)")
     package.set_defaults(func=cmd_package)
+
+    checks = sub.add_parser("check", help="validate a dataset against a suite with the gate (JUnit XML for CI)",
+                            parents=[shared])
+    checks.add_argument("suite", nargs="?", help="suite name under quality/suites/, e.g. flights_validate")
+    checks.add_argument("data", nargs="?", help="dataset path (a file or a directory)")
+    checks.add_argument("--format", choices=check.FORMATS, default="parquet")
+    checks.add_argument("--parameters", help="suite parameters as a JSON object")
+    checks.add_argument("--junit", help="write JUnit XML here (one test case per expectation)")
+    checks.add_argument("--docs", help="write the Data Docs site into this directory")
+    checks.add_argument("--execution", help="check a stage's committed outputs of this execution")
+    checks.add_argument("--stage", help="with --execution: the stage")
+    checks.set_defaults(func=cmd_check)
 
     costs = sub.add_parser("cost", help="what an execution costs on AWS, or a pipeline a month", parents=[shared])
     costs.add_argument("target", help="an execution id, or a pipeline name with --runs-per-day")
