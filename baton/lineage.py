@@ -204,7 +204,10 @@ class StageLineage:
 
     def _inputs(self) -> list[InputDataset]:
         inputs = []
+        own = f"{self.ctx.paths.prefix}/"
         for key, schema in self.ctx.inputs():
+            if key.startswith(own):  # a re-read of what this stage committed is not an input of it
+                continue
             namespace, name = dataset_address(self.ctx.bucket.uri(key))
             fields = [schema_dataset.SchemaDatasetFacetFields(name=f.name, type=f.dataType.simpleString())
                       for f in schema.fields]

@@ -158,3 +158,16 @@ def test_an_unknown_transport_is_named():
 def test_dataset_names_follow_the_workflow_bucket_uri():
     assert lineage.dataset_address("s3://bucket/executions/x/S/output/d") == ("s3://bucket", "executions/x/S/output/d")
     assert lineage.dataset_address("file:///w/executions/x") == ("file", "/w/executions/x")
+
+
+def rereads_its_own_output(ctx):
+    ctx.write("games", ctx.read("games"))
+    ctx.read("games", stage=ctx.current_stage)  # e.g. a correction revalidating what it committed
+
+
+def test_a_stage_rereading_its_own_output_does_not_list_it_as_an_input(spark, tmp_path):
+    stage(spark, tmp_path, JobSpec("games_ingest", ingest), "Ingest", execution="lin-5")
+    stage(spark, tmp_path, JobSpec("games_correct", rereads_its_own_output), "Correct", "Ingest", execution="lin-5")
+    completed = events(tmp_path, "lin-5")[-1]
+    assert [d["name"].split("lin-5/")[1] for d in completed["inputs"]] == ["Ingest/output/games"]
+    assert [d["name"].split("lin-5/")[1] for d in completed["outputs"]] == ["Correct/output/games"]
