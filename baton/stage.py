@@ -33,6 +33,7 @@ from pyspark.sql.types import StructType
 import conf
 from baton import paths
 from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
+from baton.lineage import StageLineage
 from baton.parquet_footer import normalize_encodings
 from baton.spark import get_spark
 from baton.storage import Storage, read_json, storage_for, write_json
@@ -144,6 +145,10 @@ class StageContext:
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
         return read_json(self.storage, paths.manifest_key(key))
+
+    def inputs(self) -> list[tuple[str, StructType]]:
+        """``(key, schema)`` of every committed dataset this stage read, in reading order."""
+        return [(key, schema) for _, schema, key in self._reads]
 
     # -- writing ---------------------------------------------------------------------
     def write(self, dataset: str, df: DataFrame, kind: str = "output",
@@ -327,8 +332,15 @@ def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSess
     spark = spark or get_spark(f"baton-{spec.name}")
     ctx = StageContext(spark, args, spec.name, storage=storage)
     glue_job = _glue_job(spark, args)
-    check_fault(ctx.current_stage, "start")
-    spec.body(ctx)
+    lineage = StageLineage(ctx, conf.load()["lineage"])
+    lineage.start()
+    try:
+        check_fault(ctx.current_stage, "start")
+        spec.body(ctx)
+    except BaseException as err:
+        lineage.fail(err)
+        raise
+    lineage.complete()
     ctx.clean_staging()
     if glue_job is not None:
         glue_job.commit()

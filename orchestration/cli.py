@@ -14,6 +14,9 @@
     baton redrive ID --env ENV                                               (on AWS)
     baton report ID                                   (executions/ID/_report/index.html)
     baton graph PIPELINE [--format svg|dot|mermaid] [--type standard|express] [--out FILE]
+    baton check SUITE DATA [--format parquet|csv|json] [--parameters JSON] [--junit FILE] [--docs DIR]
+    baton check [SUITE] --execution ID --stage STAGE [--junit FILE] [--docs DIR]
+    baton cost ID [--json] | baton cost PIPELINE --runs-per-day N [--execution ID] [--json]
 
 status, history, list and resume act on AWS when conf/<env>.json has a deployment section.
 
@@ -35,13 +38,16 @@ from pathlib import Path
 from typing import Any
 
 import conf
+from baton import paths
 from baton.errors import BatonError
-from orchestration import pipelines
+from baton.spark import get_spark
+from baton.storage import read_json
+from orchestration import check, pipelines
 from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
 from orchestration.local import LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
-from orchestration.views import graph
+from orchestration.views import cost, graph
 from orchestration.views.report import write_report
 
 COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
@@ -242,6 +248,69 @@ def cmd_graph(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    runner = _runner(args, None)
+    settings = conf.load(args.env)
+    if args.target in pipelines.PIPELINES:
+        if args.runs_per_day is None:
+            raise RunRefused(f"baton cost {args.target}: give --runs-per-day N for a monthly estimate "
+                             "(or an execution id for the cost of one execution)")
+        execution_id = args.execution or _latest_succeeded(runner, args.target)
+        table = cost.monthly(cost.stored_execution_cost(runner.storage, execution_id, runner.history(execution_id),
+                                                        settings), args.runs_per_day, execution_id)
+    else:
+        table = cost.stored_execution_cost(runner.storage, args.target, runner.history(args.target), settings)
+    print(json.dumps(cost.to_json(table), indent=2) if args.json else cost.render(table))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    parameters = json.loads(args.parameters) if args.parameters else {}
+    if not isinstance(parameters, dict):
+        raise RunRefused("--parameters must be a JSON object, e.g. '{\"min_year\": 2013}'")
+    settings = conf.load(args.env)
+    spark_settings = settings.get("spark", {})
+    spark = get_spark("baton-check", spark_settings.get("master"), spark_settings.get("shufflePartitions"))
+    if args.execution:
+        if args.data or not args.stage:
+            raise RunRefused("baton check --execution ID needs --stage STAGE and no DATA")
+        targets = _stage_targets(spark, _runner(args, None), args.execution, args.stage, args.suite)
+    else:
+        if not (args.suite and args.data):
+            raise RunRefused("baton check needs SUITE and DATA, or --execution ID --stage STAGE")
+        targets = [(args.suite, check.dataset_name(args.data), check.read_dataset(spark, args.data, args.format))]
+    results = [check.check(df, suite, name, parameters) for suite, name, df in targets]
+    check.write_outputs(results, args.junit, args.docs)
+    for result in results:
+        print(f"{result.suite.name} on {result.name}: {'passed' if result.passed else 'FAILED'}: "
+              f"{result.verdict['reason']}")
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _stage_targets(spark: Any, runner: LocalRun, execution_id: str, stage: str,
+                   suite: str | None) -> list[tuple[str, str, Any]]:
+    """(suite, dataset, DataFrame) of each committed output of ``stage``: the suite given, else its manifest's."""
+    stage_paths = paths.StagePaths(execution_id, stage)
+    targets = []
+    for dataset in check.stage_datasets(runner.storage.list_keys(stage_paths.prefix), stage_paths.prefix):
+        key = stage_paths.output(dataset)
+        named = suite or (read_json(runner.storage, paths.manifest_key(key)).get("quality") or {}).get("suite")
+        if named:
+            targets.append((named, dataset, spark.read.parquet(runner.bucket.uri(key))))
+    if not targets:
+        raise RunRefused(f"stage {stage} of {execution_id} has no committed output gated by a suite; "
+                         "name one: baton check SUITE --execution ID --stage STAGE")
+    return targets
+
+
+def _latest_succeeded(runner: LocalRun, pipeline: str) -> str:
+    done = [r for r in runner.list() if r["pipeline"] == pipeline and r["status"] == "SUCCEEDED"]
+    if not done:
+        raise RunRefused(f"no succeeded execution of {pipeline} to take stage durations from: "
+                         f"run `baton run {pipeline}` first, or give --execution ID")
+    return max(done, key=lambda r: r["startDate"])["executionId"]
 
 
 def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
@@ -460,6 +529,26 @@ def build_parser() -> argparse.ArgumentParser:
     drawing.add_argument("--type", choices=("standard", "express"), default="standard")
     drawing.add_argument("--out", help="write to this file instead of standard output")
     drawing.set_defaults(func=cmd_graph)
+
+    checks = sub.add_parser("check", help="validate a dataset against a suite with the gate (JUnit XML for CI)",
+                            parents=[shared])
+    checks.add_argument("suite", nargs="?", help="suite name under quality/suites/, e.g. flights_validate")
+    checks.add_argument("data", nargs="?", help="dataset path (a file or a directory)")
+    checks.add_argument("--format", choices=check.FORMATS, default="parquet")
+    checks.add_argument("--parameters", help="suite parameters as a JSON object")
+    checks.add_argument("--junit", help="write JUnit XML here (one test case per expectation)")
+    checks.add_argument("--docs", help="write the Data Docs site into this directory")
+    checks.add_argument("--execution", help="check a stage's committed outputs of this execution")
+    checks.add_argument("--stage", help="with --execution: the stage")
+    checks.set_defaults(func=cmd_check)
+
+    costs = sub.add_parser("cost", help="what an execution costs on AWS, or a pipeline a month", parents=[shared])
+    costs.add_argument("target", help="an execution id, or a pipeline name with --runs-per-day")
+    costs.add_argument("--runs-per-day", type=int, help="monthly estimate for this many runs a day")
+    costs.add_argument("--execution", help="with a pipeline: the execution whose durations to take "
+                       "(default: its latest succeeded one)")
+    costs.add_argument("--json", action="store_true")
+    costs.set_defaults(func=cmd_cost)
     return parser
 
 
