@@ -79,7 +79,14 @@ def test_a_missing_price_is_named():
         cost.CostSettings.from_conf(settings)
 
 
-def test_shapes_come_from_the_deployment_section_when_it_has_them():
+def test_a_transient_clusters_shape_is_its_primary_and_core_instances():
+    settings = conf.load("dev")
+    settings["emr"]["cluster"] |= {"instanceType": "m5.xlarge", "coreInstances": 4}
+    priced = cost.CostSettings.from_conf(settings)
+    assert (priced.emr_instance_type, priced.emr_instances) == ("m5.xlarge", 5)
+
+
+def test_glue_workers_come_from_the_deployment_section():
     settings = conf.load("prod") | {"deployment": {"glue": {"numberOfWorkers": 4, "workerType": "G.2X"}}}
     assert cost.CostSettings.from_conf(settings).glue_workers * \
         cost.CostSettings.from_conf(settings).glue_dpu_per_worker == 8

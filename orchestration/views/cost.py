@@ -17,8 +17,8 @@ and the date they were read):
 
 Every line's cost is rounded to the cent's hundredth (4 decimals) and the total is the sum of the
 rounded lines, so the printed table adds up. Worker shapes come from conf's ``deployment.glue``
-(``numberOfWorkers``, ``workerType``) and ``deployment.emr`` (``instanceCount``, ``instanceType``)
-when that section has them, else from ``cost.glue``/``cost.emr``.
+(``numberOfWorkers``, ``workerType``), a transient cluster's from ``emr.cluster``, an existing cluster's from
+``cost.emr`` (``instanceCount``, ``instanceType``): each shape is written once in conf.
 """
 
 from __future__ import annotations
@@ -68,16 +68,14 @@ class CostSettings:
         if not isinstance(cost, Mapping):
             raise CostSettingError(f"conf/{settings.get('environment', '?')}.json has no cost section",
                                    field="cost")
-        deployment = settings.get("deployment") or {}
-        glue_shape = deployment.get("glue") or {}
-        emr_shape = deployment.get("emr") or {}
-        worker_type = glue_shape.get("workerType", _get(cost, "glue", "workerType"))
+        glue_shape = _get(settings, "deployment", "glue")
+        worker_type = glue_shape["workerType"]
         dpu = _get(cost, "glue", "dpuPerWorkerType")
         if worker_type not in dpu:
             raise CostSettingError(f"cost.glue.dpuPerWorkerType has no worker type {worker_type!r}",
                                    field="cost.glue.dpuPerWorkerType")
         emr = _get(cost, "emr")
-        instance_type = emr_shape.get("instanceType", emr["instanceType"])
+        instance_type, instances = _emr_shape(settings.get("emr") or {}, emr)
         if instance_type not in emr["ec2Hour"] or instance_type not in emr["emrHour"]:
             raise CostSettingError(f"cost.emr has no ec2Hour or emrHour price for {instance_type!r}",
                                    field="cost.emr")
@@ -86,15 +84,24 @@ class CostSettings:
             region=_get(cost, "region"), prices_as_of=_get(cost, "pricesAsOf"),
             glue_dpu_hour=_dec(_get(cost, "glue", "dpuHour")),
             glue_minimum_seconds=int(_get(cost, "glue", "minimumSeconds")),
-            glue_workers=int(glue_shape.get("numberOfWorkers", _get(cost, "glue", "numberOfWorkers"))),
+            glue_workers=int(glue_shape["numberOfWorkers"]),
             glue_dpu_per_worker=_dec(dpu[worker_type]),
-            emr_instances=int(emr_shape.get("instanceCount", emr["instanceCount"])),
+            emr_instances=instances,
             emr_instance_type=instance_type,
             emr_instance_hour=_dec(emr["ec2Hour"][instance_type]) + _dec(emr["emrHour"][instance_type]),
             emr_minimum_seconds=int(emr["minimumSeconds"]),
             transition=_dec(_get(cost, "stepFunctions", "perTransition")),
             s3_put_per_1000=_dec(s3["putPer1000"]), s3_get_per_1000=_dec(s3["getPer1000"]),
             s3_gb_month=_dec(s3["gbMonth"]), s3_retention_days=int(s3["retentionDays"]))
+
+
+def _emr_shape(emr: Mapping[str, Any], prices: Mapping[str, Any]) -> tuple[str, int]:
+    """Instance type and count: a transient cluster's from ``emr.cluster`` (primary + core), an existing
+    cluster's from ``cost.emr`` (conf knows only its id)."""
+    if emr.get("mode") == "transient":
+        cluster = emr["cluster"]
+        return cluster["instanceType"], 1 + int(cluster["coreInstances"])
+    return prices["instanceType"], int(prices["instanceCount"])
 
 
 def _get(section: Mapping[str, Any], *names: str) -> Any:
