@@ -327,6 +327,7 @@ def test_a_legacy_iterator_accepts_an_inline_processor_config():
     state = {"Type": "Map", "Iterator": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "X",
                                          "States": {"X": {"Type": "Pass", "End": True}}}}
     assert run(single(state), [1, 2]).output == [1, 2]
-    distributed = {**state, "Iterator": {**state["Iterator"], "ProcessorConfig": {"Mode": "DISTRIBUTED"}}}
-    with pytest.raises(DefinitionError, match="only INLINE Map"):
+    distributed = {**state, "Iterator": {**state["Iterator"], "ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                                                 "ExecutionType": "STANDARD"}}}
+    with pytest.raises(DefinitionError, match="declares its ItemProcessor"):
         load_definition(single(distributed))

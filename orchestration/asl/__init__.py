@@ -1,4 +1,4 @@
-"""Local interpreter of the Amazon States Language (JSONPath and JSONata, variables; inline Map only).
+"""Local interpreter of the Amazon States Language (JSONPath and JSONata, variables, inline and Distributed Map).
 
 The same definition runs on AWS Step Functions and here; see :mod:`orchestration.asl.executor`.
 """
