@@ -210,6 +210,17 @@ def test_a_reader_that_cannot_read_fails_with_item_reader_failed(storage, setup,
     assert cause in execution.cause
 
 
+def test_items_are_read_once_the_map_run_has_started_and_a_read_failure_fails_it(storage):
+    storage.write_bytes("data/items", b"[1, 2, 3]")
+    execution = run(machine(ItemReader=get_object("JSON")), storage=storage)
+    started = next(event for event in execution.history if event["type"] == "MapStateStarted")
+    assert started["mapStateStartedEventDetails"] == {"length": 0}  # as AWS records it with an ItemReader
+    failed = run(machine(ItemReader=get_object("JSON", key="missing")), storage=storage)
+    assert types(failed.history)[-5:] == ["MapStateStarted", "MapRunStarted", "MapRunFailed", "MapStateFailed",
+                                          "ExecutionFailed"]
+    assert failed.map_runs[0].status == "FAILED"
+
+
 def test_item_reader_fields_are_checked_at_load():
     with pytest.raises(DefinitionError, match="InputType"):
         load_definition(machine(ItemReader={"Resource": "arn:aws:states:::s3:getObject",

@@ -417,13 +417,12 @@ class Tolerance:
 
     count: float | None
     percentage: float | None
-    total: int
 
-    def exceeded(self, failed: int) -> bool:
+    def exceeded(self, failed: int, total: int) -> bool:
         if self.count is None and self.percentage is None:
             return failed > 0
         over_count = self.count is not None and failed > self.count
-        return over_count or (self.percentage is not None and failed * 100 / self.total > self.percentage)
+        return over_count or (self.percentage is not None and failed * 100 / total > self.percentage)
 
     def describe(self) -> str:
         given = [f"count {self.count:g}" if self.count is not None else "",
@@ -431,7 +430,7 @@ class Tolerance:
         return " and ".join(part for part in given if part) or "count 0"
 
 
-def run_children(batches: list[tuple[list[int], Any]], tolerance: Tolerance,
+def run_children(batches: list[tuple[list[int], Any]], tolerance: Tolerance, total: int,
                  start_child: Callable[[Any], Any]) -> tuple[list[Any], int, bool]:
     """Start a child per batch, in order, until the failures exceed the tolerance.
 
@@ -443,6 +442,6 @@ def run_children(batches: list[tuple[list[int], Any]], tolerance: Tolerance,
         executions.append(execution)
         if execution.status != "SUCCEEDED":
             failed += len(indexes)
-            if tolerance.exceeded(failed):
+            if tolerance.exceeded(failed, total):
                 return executions, failed, True
     return executions, failed, False

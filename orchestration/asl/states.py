@@ -367,10 +367,8 @@ class MapState(_ResultState):
         processor_key = one_of(spec, ("ItemProcessor", "Iterator"), where, required=True)
         processor_where = field(where, processor_key)
         processor = require_object(spec[processor_key], processor_where)
+        # AWS accepts ProcessorConfig in the legacy Iterator too, as in ItemProcessor.
         self.distributed = _processor_mode(processor, processor_where) == "DISTRIBUTED"
-        # AWS accepts ProcessorConfig in the legacy Iterator too (INLINE only, as in ItemProcessor).
-        if self.distributed and processor_key == "Iterator":
-            raise DefinitionError(processor_where, "a distributed Map declares its ItemProcessor (not Iterator)")
         self.processor = compile_program(processor, processor_where, compilation,
                                          _BRANCH_FIELDS | {"ProcessorConfig"})
         self.max_concurrency = Setting(spec, "MaxConcurrency", where, jsonata, 99_999_999)
@@ -411,20 +409,39 @@ class MapState(_ResultState):
         return results
 
     def _map_run(self, effective: Any, visit: Visit) -> Any:
-        """A Distributed Map: read, select and batch the items, run a child execution per batch, write."""
-        items = self.reader.read(effective, visit) if self.reader is not None else self._items(effective, visit)
+        """A Distributed Map: start the Map Run, read, select and batch the items, run a child execution
+        per batch, write the results. As on AWS, an ItemReader's items are read once the Map Run has
+        started (MapStateStarted then says length 0) and a failure to read fails the Map Run."""
+        items = None if self.reader is not None else self._items(effective, visit)
+        tolerance = Tolerance(self.tolerated_count.value(effective, visit) if self.tolerated_count.given else None,
+                              self.tolerated_percentage.value(effective, visit)
+                              if self.tolerated_percentage.given else None)
+        max_concurrency = self.max_concurrency.value(effective, visit)
+        visit.emit("MapStateStarted", {"length": 0 if items is None else len(items)})
+        map_run = visit.start_map_run(self.label, max_concurrency, tolerance)
+        try:
+            output = self._run_children(map_run, items, tolerance, effective, visit)
+        except StatesError as error:
+            map_run.status, map_run.stop_date = "FAILED", visit.now()
+            visit.emit("MapRunFailed", {key: value for key, value in (("error", error.error), ("cause", error.cause))
+                                        if value is not None})
+            raise
+        map_run.status, map_run.stop_date = "SUCCEEDED", visit.now()
+        visit.emit("MapRunSucceeded")
+        visit.emit("MapStateSucceeded")
+        return output
+
+    def _run_children(self, map_run: MapRun, items: list | None, tolerance: Tolerance, effective: Any,
+                      visit: Visit) -> Any:
+        if items is None:
+            items = self.reader.read(effective, visit)
         selected = [self._selected(effective, index, item, visit) for index, item in enumerate(items)]
         if self.batcher is not None:
             batches = self.batcher.batches(selected, effective, visit)
         else:
             batches = [([index], item) for index, item in enumerate(selected)]
-        tolerance = Tolerance(self.tolerated_count.value(effective, visit) if self.tolerated_count.given else None,
-                              self.tolerated_percentage.value(effective, visit)
-                              if self.tolerated_percentage.given else None, len(items))
-        visit.emit("MapStateStarted", {"length": len(items)})
-        map_run = visit.start_map_run(self.label, self.max_concurrency.value(effective, visit), tolerance)
         map_run.executions, failed, exceeded = run_children(
-            batches, tolerance, lambda child_input: visit.start_child(self.processor, map_run, child_input))
+            batches, tolerance, len(items), lambda child_input: visit.start_child(self.processor, map_run, child_input))
         pending = sum(len(indexes) for indexes, _ in batches[len(map_run.executions):])  # never started
         map_run.item_counts = {"total": len(items), "succeeded": len(items) - failed - pending, "failed": failed,
                                "pending": pending}
@@ -433,16 +450,10 @@ class MapState(_ResultState):
             output = self.writer.write(map_run, records, effective, visit)
         else:
             output = transform(records, self.writer.transformation if self.writer is not None else "COMPACT")
-        map_run.stop_date = visit.now()
         if exceeded:
-            map_run.status = "FAILED"
-            cause = (f"The Map Run {map_run.arn} failed: {failed} of {len(items)} items failed, more than the "
-                     f"tolerated {tolerance.describe()}")
-            visit.emit("MapRunFailed", {"error": EXCEED_TOLERATED_FAILURE_THRESHOLD, "cause": cause})
-            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, cause)
-        map_run.status = "SUCCEEDED"
-        visit.emit("MapRunSucceeded")
-        visit.emit("MapStateSucceeded")
+            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                              f"The Map Run {map_run.arn} failed: {failed} of {len(items)} items failed, more than "
+                              f"the tolerated {tolerance.describe()}")
         return output
 
     def _selected(self, effective: Any, index: int, item: Any, visit: Visit) -> Any:
