@@ -189,7 +189,7 @@ class S3Storage:
         return found
 
     def list_keys(self, prefix: str) -> list[str]:
-        if self.exists(prefix):
+        if prefix and self.exists(prefix):
             return [prefix]
         return sorted(self._relative(o["Key"]) for o in self._objects(prefix))
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from baton.storage import LocalStorage
-from orchestration.asl import DefinitionError, FakeClock, TaskFailure, load_definition
+from orchestration.asl import AbortExecution, DefinitionError, FakeClock, TaskFailure, load_definition
 
 BUCKET = "demo-bucket"
 LAMBDA = "arn:aws:states:::lambda:invoke"
@@ -324,6 +324,19 @@ def test_a_task_in_a_child_uses_the_parent_executions_handlers():
     execution = run(machine(processor, ToleratedFailureCount=1), [1, 2, 3], handlers={LAMBDA: double})
     assert execution.output[:2] == [2, 4]
     assert execution.output[2]["Error"] == "Odd"
+
+
+def test_an_abort_in_a_child_aborts_the_whole_execution():
+    processor = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": True}}}
+
+    def stop(parameters, context):
+        raise AbortExecution("stopped by the operator")
+
+    execution = run(machine(processor, ToleratedFailurePercentage=100), [1, 2], handlers={LAMBDA: stop})
+    assert (execution.status, execution.cause) == ("ABORTED", "stopped by the operator")
+    (map_run,) = execution.map_runs
+    assert (map_run.status, [child.status for child in map_run.executions]) == ("ABORTED", ["ABORTED"])
+    assert "MapRunAborted" in types(execution.history)
 
 
 # --- ResultWriter (input-output-resultwriter) -----------------------------------------------------------

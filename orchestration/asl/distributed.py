@@ -142,18 +142,18 @@ class _Arguments:
         self._value: Value | None = value_field(spec, "Arguments", where) if jsonata else None
         self._template: Template | None = None if jsonata else template_field(spec, "Parameters", where)
 
-    def evaluate(self, effective: Any, visit: Visit) -> dict:
+    def evaluate(self, effective: Any, visit: Visit) -> Any:
         if self._value is not None:
-            arguments = self._value.evaluate({"input": effective, "context": visit.context}, visit)
-        elif self._template is not None:
-            arguments = self._template.evaluate(effective, visit)
-        else:
-            arguments = {}
-        return arguments if isinstance(arguments, dict) else {}
+            return self._value.evaluate({"input": effective, "context": visit.context}, visit)
+        if self._template is not None:
+            return self._template.evaluate(effective, visit)
+        return {}
 
 
-def _bucket_and(arguments: dict, key: str, error: str, visit: Visit, required: bool = True) -> tuple[Any, str]:
+def _bucket_and(arguments: Any, key: str, error: str, visit: Visit, required: bool = True) -> tuple[Any, str]:
     """The Storage of ``arguments["Bucket"]`` and the string ``arguments[key]``."""
+    if not isinstance(arguments, dict):
+        raise StatesError(error, f"the S3 parameters must be an object, got {dumps(arguments)}")
     bucket, value = arguments.get("Bucket"), arguments.get(key, "" if not required else None)
     if not isinstance(bucket, str) or not isinstance(value, str):
         raise StatesError(error, f"the S3 parameters need a Bucket and a {key} string, got {dumps(arguments)}")
@@ -431,17 +431,16 @@ class Tolerance:
 
 
 def run_children(batches: list[tuple[list[int], Any]], tolerance: Tolerance, total: int,
-                 start_child: Callable[[Any], Any]) -> tuple[list[Any], int, bool]:
-    """Start a child per batch, in order, until the failures exceed the tolerance.
-
-    Returns the executions, the number of failed items, and whether the tolerance was exceeded.
+                 start_child: Callable[[Any], Any], executions: list[Any]) -> tuple[int, bool]:
+    """Start a child per batch, in order, appending each to ``executions``, until the failures exceed the
+    tolerance. Returns the number of failed items and whether the tolerance was exceeded.
     """
-    executions, failed = [], 0
+    failed = 0
     for indexes, child_input in batches:
         execution = start_child(child_input)
         executions.append(execution)
         if execution.status != "SUCCEEDED":
             failed += len(indexes)
             if tolerance.exceeded(failed, total):
-                return executions, failed, True
-    return executions, failed, False
+                return failed, True
+    return failed, False

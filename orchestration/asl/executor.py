@@ -543,7 +543,11 @@ class _Visit:
                          run.buckets)
         except ValueError:
             raise data_limit_exceeded(self.name) from None  # a child input over the quota
-        return child.execute()
+        execution = child.execute()
+        if execution.status == "ABORTED":  # an abort (a handler's, Ctrl-C) stops the whole execution
+            map_run.executions.append(execution)
+            raise AbortExecution(execution.cause or "")
+        return execution
 
     def _call_back(self, handler: Handler, parameters: Any, context: TaskContext, identity: dict) -> _Outcome:
         """A ``.waitForTaskToken`` task: the handler hands the token on (TaskSubmitted), then the task waits.

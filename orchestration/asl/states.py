@@ -44,7 +44,14 @@ from orchestration.asl.distributed import (
     run_children,
     transform,
 )
-from orchestration.asl.errors import NO_CHOICE_MATCHED, QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.errors import (
+    NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
+    RUNTIME,
+    AbortExecution,
+    DefinitionError,
+    StatesError,
+)
 from orchestration.asl.history import dumps
 from orchestration.asl.intrinsics import EvalEnv
 from orchestration.asl.jsonata import Expression, is_expression, value_field
@@ -421,6 +428,10 @@ class MapState(_ResultState):
         map_run = visit.start_map_run(self.label, max_concurrency, tolerance)
         try:
             output = self._run_children(map_run, items, tolerance, effective, visit)
+        except AbortExecution:
+            map_run.status, map_run.stop_date = "ABORTED", visit.now()
+            visit.emit("MapRunAborted")
+            raise
         except StatesError as error:
             map_run.status, map_run.stop_date = "FAILED", visit.now()
             visit.emit("MapRunFailed", {key: value for key, value in (("error", error.error), ("cause", error.cause))
@@ -440,8 +451,9 @@ class MapState(_ResultState):
             batches = self.batcher.batches(selected, effective, visit)
         else:
             batches = [([index], item) for index, item in enumerate(selected)]
-        map_run.executions, failed, exceeded = run_children(
-            batches, tolerance, len(items), lambda child_input: visit.start_child(self.processor, map_run, child_input))
+        failed, exceeded = run_children(batches, tolerance, len(items),
+                                        lambda child_input: visit.start_child(self.processor, map_run, child_input),
+                                        map_run.executions)
         pending = sum(len(indexes) for indexes, _ in batches[len(map_run.executions):])  # never started
         map_run.item_counts = {"total": len(items), "succeeded": len(items) - failed - pending, "failed": failed,
                                "pending": pending}
@@ -677,7 +689,7 @@ class FailState(State):
 
 
 def _seconds_field(spec: dict, key: str, where: str, minimum: int, jsonata: bool) -> int | Expression | None:
-    """An integer field that JSONata lets an expression give (TimeoutSeconds, HeartbeatSeconds, MaxConcurrency)."""
+    """An integer field that JSONata lets an expression give (TimeoutSeconds, HeartbeatSeconds)."""
     if jsonata and is_expression(spec.get(key)):
         return Expression(spec[key], key, field(where, key))
     return get_integer(spec, key, where, minimum)
