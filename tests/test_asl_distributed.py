@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from baton.storage import LocalStorage
+from baton.storage import LocalStorage, S3Storage
 from orchestration.asl import AbortExecution, DefinitionError, FakeClock, TaskFailure, load_definition
 
 BUCKET = "demo-bucket"
@@ -131,6 +131,23 @@ def test_list_objects_v2_items_are_the_objects_under_the_prefix(storage):
     assert (first["Etag"], first["Size"], first["StorageClass"]) == ('"0cc175b9c0f1b6a831c399e269772661"', 1,
                                                                      "STANDARD")
     assert isinstance(first["LastModified"], int)
+
+
+def test_list_objects_v2_reads_an_s3_bucket_through_s3_storage(monkeypatch):
+    moto = pytest.importorskip("moto")
+    boto3 = pytest.importorskip("boto3")
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(variable, "testing")
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="b/2.txt", Body=b"22")
+        client.put_object(Bucket=BUCKET, Key="a.txt", Body=b"1")
+        reader = {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": BUCKET}}
+        execution = run(machine(ItemReader=reader), storage=S3Storage(BUCKET, client=client))
+        listed = client.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [(item["Key"], item["Size"], item["Etag"], item["LastModified"]) for item in execution.output] == [
+        (entry["Key"], entry["Size"], entry["ETag"], int(entry["LastModified"].timestamp())) for entry in listed]
 
 
 def test_a_prefix_that_is_not_a_folder_matches_the_start_of_keys(storage):
