@@ -108,6 +108,13 @@ def test_a_distributed_processor_needs_an_execution_type():
         load_definition(definition)
 
 
+def test_max_concurrency_path_is_read_from_the_input_and_recorded_on_the_map_run():
+    execution = run(machine(ItemsPath="$.items", MaxConcurrencyPath="$.limit"), {"limit": 3, "items": [1, 2]})
+    assert (execution.output, execution.map_runs[0].max_concurrency) == ([1, 2], 3)
+    bad = run(machine(ItemsPath="$.items", MaxConcurrencyPath="$.limit"), {"limit": "3", "items": [1]})
+    assert (bad.error, "MaxConcurrencyPath" in bad.cause) == ("States.Runtime", True)
+
+
 # --- ItemSelector (input-output-itemselector) ----------------------------------------------------------
 
 def test_item_selector_reads_the_state_input_and_the_item_from_the_context():
