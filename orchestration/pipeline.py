@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from baton.errors import NOT_RETRYABLE
+from baton.partitions import months
 from baton.paths import validate_name
 
 ENGINES = ("glue", "emr")
+PARTITION_KEYS = {"month": months}  # partition key -> the partitions from --from to --to
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,40 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """How a pipeline runs per partition (``baton backfill``): one child execution of the whole pipeline per
+    partition, inside a Distributed Map, at most ``max_concurrency`` at once (0: no limit), the backfill
+    failing once more than ``tolerated_failure_percentage`` of the partitions failed.
+
+    Each child's ``initialData`` carries the partition under the key's name (``{"month": "2013-03"}``);
+    ``filtered_at`` names the stage whose job keeps only that partition's rows, so every later stage
+    and the Load (which replaces only the partitions it produced) see that partition alone.
+    """
+
+    partition_key: str
+    filtered_at: str
+    max_concurrency: int = 1
+    tolerated_failure_percentage: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.partition_key not in PARTITION_KEYS:
+            raise ValueError(f"backfill partition key must be one of {sorted(PARTITION_KEYS)}, got "
+                             f"{self.partition_key!r}")
+        if self.max_concurrency < 0 or not 0 <= self.tolerated_failure_percentage <= 100:
+            raise ValueError("backfill: max_concurrency must be >= 0 and tolerated_failure_percentage in [0, 100]")
+
+    def partitions(self, first: str, last: str) -> list[str]:
+        """Every partition from ``first`` to ``last``, both included."""
+        return PARTITION_KEYS[self.partition_key](first, last)
+
+
+@dataclass(frozen=True)
 class Pipeline:
     name: str
     extraction: Extraction
     stages: tuple[Stage, ...]
     description: str = ""
+    backfill: Backfill | None = None
 
     def __post_init__(self) -> None:
         validate_name(self.name, "pipeline name")
@@ -119,6 +150,9 @@ class Pipeline:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"pipeline {self.name}: duplicate stage names {sorted(duplicates)}")
+        if self.backfill is not None and self.backfill.filtered_at not in names:
+            raise ValueError(f"pipeline {self.name}: the backfill filters at {self.backfill.filtered_at!r}, "
+                             f"which is not one of its stages {names}")
 
     def all_stages(self) -> list[Stage]:
         """Main stages in order, each correction stage right after its gated stage."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jobs import tpch_ingest
 from jobs.flights_ingest import SOURCES
 from orchestration import declarations
-from orchestration.pipeline import Extraction, Job, Pipeline, Stage
+from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage
 
 FLIGHTS = Pipeline(
     name="flights",
@@ -27,6 +27,7 @@ FLIGHTS = Pipeline(
         Stage("Aggregate", Job("baton-flights-aggregate", "flights_aggregate"), previous="Enrich"),
         Stage("Load", Job("baton-flights-load", "flights_load"), previous="Aggregate"),
     ),
+    backfill=Backfill(partition_key="month", filtered_at="Conform", max_concurrency=2),
 )
 
 TPCH = Pipeline(

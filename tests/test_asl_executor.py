@@ -1050,15 +1050,19 @@ def test_load_rejects_definitions_outside_the_subset_naming_the_field(definition
 
 
 @pytest.mark.parametrize(("map_fields", "path", "message"), [
-    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}}, "States.M.ItemReader", "distributed Map"),
+    ({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}}, "States.M.ItemReader",
+     "only a distributed Map"),
     ({"ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "X",
                         "States": {"X": {"Type": "Pass", "End": True}}}},
-     "States.M.ItemProcessor.ProcessorConfig.Mode", "only INLINE Map"),
-    ({"ToleratedFailurePercentage": 5}, "States.M.ToleratedFailurePercentage", "distributed Map"),
+     "States.M.ItemProcessor.ProcessorConfig.ExecutionType", "needs STANDARD or EXPRESS"),
+    ({"ItemProcessor": {"ProcessorConfig": {"Mode": "PARALLEL"}, "StartAt": "X",
+                        "States": {"X": {"Type": "Pass", "End": True}}}},
+     "States.M.ItemProcessor.ProcessorConfig.Mode", "must be INLINE or DISTRIBUTED"),
+    ({"ToleratedFailurePercentage": 5}, "States.M.ToleratedFailurePercentage", "only a distributed Map"),
     ({"ItemSelector": {}, "Parameters": {}}, "States.M", "use only one of ItemSelector, Parameters"),
     ({"ItemsPath": "$.a[*]"}, "States.M.ItemsPath", "not a reference path"),
 ])
-def test_load_rejects_distributed_map_features(map_fields, path, message):
+def test_load_rejects_distributed_map_fields_on_an_inline_map(map_fields, path, message):
     state = {"Type": "Map", "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": True}}},
              "End": True, **map_fields}
     with pytest.raises(DefinitionError) as raised:

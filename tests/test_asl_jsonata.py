@@ -269,10 +269,10 @@ def test_a_jsonata_choice_rule_needs_a_condition():
         load_definition(definition)
 
 
-def test_distributed_map_is_still_refused_in_jsonata():
+def test_an_item_reader_needs_a_distributed_processor_in_jsonata():
     definition = jsonata(("M", {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject"},
                                 "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}))
-    with pytest.raises(DefinitionError, match="distributed Map"):
+    with pytest.raises(DefinitionError, match="only a distributed Map"):
         load_definition(definition)
 
 

@@ -327,6 +327,10 @@ def test_a_legacy_iterator_accepts_an_inline_processor_config():
     state = {"Type": "Map", "Iterator": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "X",
                                          "States": {"X": {"Type": "Pass", "End": True}}}}
     assert run(single(state), [1, 2]).output == [1, 2]
-    distributed = {**state, "Iterator": {**state["Iterator"], "ProcessorConfig": {"Mode": "DISTRIBUTED"}}}
-    with pytest.raises(DefinitionError, match="only INLINE Map"):
-        load_definition(single(distributed))
+    distributed = {**state, "Iterator": {**state["Iterator"], "ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                                                 "ExecutionType": "STANDARD"}}}
+    execution = run(single(distributed), [1, 2])  # a distributed Map in the legacy field runs too
+    assert (execution.output, len(execution.map_runs[0].executions)) == ([1, 2], 2)
+    with pytest.raises(DefinitionError, match="ExecutionType"):
+        load_definition(single({**state, "Iterator": {**state["Iterator"], "ProcessorConfig": {
+            "Mode": "DISTRIBUTED"}}}))

@@ -665,3 +665,98 @@ def test_a_matched_choice_rule_assigns_its_variables(moto_sfn):
     execution = load_definition(definition).execute({"a": 5}, name=EXECUTION, clock=FakeClock())
     assert assigned(execution.history) == [("Route", {"always": "true", "hit": "5"})]
     assert assigned(run_moto_history(moto_sfn, "rule-assign", definition, {"a": 5})) == [("Route", {"always": "true"})]
+
+
+# --- Distributed Map ---------------------------------------------------------------------------------------------
+# moto 5.2.5 runs a Distributed Map (LocalStack's Map Run), reading ItemReader objects from moto's S3 in the same
+# mock: Baton reads the same objects through baton.storage.S3Storage. moto's parser refuses ItemBatcher, crashes on
+# an s3:listObjectsV2 reader (it cannot serialize LastModified) and ignores the tolerated failure thresholds: those
+# are tested against the Developer Guide in test_asl_distributed.py.
+
+DISTRIBUTED_BUCKET = "demo-bucket"
+
+
+def distributed(processor: dict | None = None, **fields) -> dict:
+    processor = processor or {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+    return {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, **fields,
+        "ItemProcessor": {**processor, "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}}}}
+
+
+@pytest.fixture(scope="module")
+def moto_s3(moto_sfn):
+    from baton.storage import S3Storage
+
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=DISTRIBUTED_BUCKET)
+    client.put_object(Bucket=DISTRIBUTED_BUCKET, Key="in/items.json", Body=b'[{"a": 1}, {"a": 2}, {"a": 3}]')
+    client.put_object(Bucket=DISTRIBUTED_BUCKET, Key="in/items.csv", Body=b"x,y\n1,2\n3,4\n")
+    return S3Storage(DISTRIBUTED_BUCKET, client=client)
+
+
+def run_distributed(moto_sfn, moto_s3, name, definition, data) -> tuple[Outcome, Outcome]:
+    execution = load_definition(definition, name=name).execute(data, name=EXECUTION, clock=FakeClock(),
+                                                               buckets={DISTRIBUTED_BUCKET: moto_s3})
+    baton = Outcome(execution.status, execution.output, execution.error, execution.cause,
+                    [event["type"] for event in execution.history])
+    return baton, moto_sfn.run(name, definition, data)
+
+
+def reader(input_type: str, key: str, **config) -> dict:
+    return {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": input_type, **config},
+            "Parameters": {"Bucket": DISTRIBUTED_BUCKET, "Key": key}}
+
+
+DISTRIBUTED_MACHINES = {
+    "items-selector": (distributed(ItemsPath="$.items", ItemSelector={
+        "index.$": "$$.Map.Item.Index", "value.$": "$$.Map.Item.Value", "tag.$": "$.tag"}),
+        {"tag": "t", "items": [1, {"k": "v"}]}),
+    "json-reader": (distributed(ItemReader=reader("JSON", "in/items.json")), {}),
+    "json-reader-max": (distributed(ItemReader=reader("JSON", "in/items.json", MaxItems=2)), {}),
+    "csv-reader": (distributed(ItemReader=reader("CSV", "in/items.csv", CSVHeaderLocation="FIRST_ROW")), {}),
+    "child-context": (distributed({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True, "Parameters": {
+        "state.$": "$$.State.Name", "item.$": "$"}}}}), [5]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISTRIBUTED_MACHINES))
+def test_distributed_maps_agree_with_moto(moto_sfn, moto_s3, name):
+    definition, data = DISTRIBUTED_MACHINES[name]
+    baton, moto_outcome = run_distributed(moto_sfn, moto_s3, f"dmap-{name}", definition, data)
+    assert (baton.status, baton.output, baton.error) == (moto_outcome.status, moto_outcome.output,
+                                                         moto_outcome.error)
+    assert baton.event_types == moto_outcome.event_types
+
+
+def test_the_map_run_arn_carries_the_label_as_in_moto(moto_sfn, moto_s3):
+    definition = distributed(Label="Labelled")
+    events = run_moto_history(moto_sfn, "dmap-label", definition, [1])
+    execution = load_definition(definition, name="dmap-label").execute([1], name=EXECUTION, clock=FakeClock())
+    moto_arn = next(e["mapRunStartedEventDetails"]["mapRunArn"] for e in events if e["type"] == "MapRunStarted")
+    assert moto_arn.rsplit(":", 1)[0] == execution.map_runs[0].arn.rsplit(":", 1)[0] == (
+        "arn:aws:states:us-east-1:123456789012:mapRun:dmap-label/Labelled")
+
+
+def test_the_result_writer_output_and_manifest_have_moto_s_shape(moto_sfn, moto_s3):
+    # moto writes only manifest.json, listing no result file: Baton also writes SUCCEEDED_0.json, as AWS does.
+    definition = distributed(ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                                           "Parameters": {"Bucket": DISTRIBUTED_BUCKET, "Prefix": "out"}})
+    baton, moto_outcome = run_distributed(moto_sfn, moto_s3, "dmap-writer", definition, [1, 2])
+    for outcome in (baton, moto_outcome):
+        run_id = outcome.output["MapRunArn"].rsplit(":", 1)[1]
+        assert outcome.output["ResultWriterDetails"] == {"Bucket": DISTRIBUTED_BUCKET,
+                                                         "Key": f"out/{run_id}/manifest.json"}
+    manifests = [json.loads(moto_s3.read_bytes(outcome.output["ResultWriterDetails"]["Key"]))
+                 for outcome in (baton, moto_outcome)]
+    assert [sorted(m) for m in manifests] == [["DestinationBucket", "MapRunArn", "ResultFiles"]] * 2
+    assert [sorted(m["ResultFiles"]) for m in manifests] == [["FAILED", "PENDING", "SUCCEEDED"]] * 2
+    assert moto_outcome.event_types == baton.event_types
+
+
+def test_a_failed_child_fails_the_map_run_where_moto_outputs_null(moto_sfn, moto_s3):
+    # AWS (maprun-fail-threshold): without ToleratedFailure* any failed child fails the Map Run with
+    # States.ExceedToleratedFailureThreshold. moto 5.2.5 succeeds and outputs null for the failed child.
+    processor = {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Boom", "Cause": "c"}}}
+    baton, moto_outcome = run_distributed(moto_sfn, moto_s3, "dmap-fail", distributed(processor), [1])
+    assert (baton.status, baton.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert (moto_outcome.status, moto_outcome.output) == ("SUCCEEDED", [None])

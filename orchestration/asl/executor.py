@@ -46,11 +46,12 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from orchestration.asl.clock import Clock, RealClock, format_timestamp
+from orchestration.asl.distributed import MapRun, Tolerance
 from orchestration.asl.errors import (
     DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
@@ -82,6 +83,20 @@ _EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]
 _NOT_TRUNCATED = {"truncated": False}
 _DEFAULT_TASK_TIMEOUT = 99_999_999  # seconds: a Task's TimeoutSeconds when it gives none
 _Outcome = tuple[str | None, str | None, str | None]  # (output JSON, None, _) or (None, error, cause)
+
+
+class ObjectStorage(Protocol):
+    """What a Distributed Map needs of a bucket (:class:`baton.storage.Storage` has it)."""
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list_keys(self, prefix: str) -> list[str]: ...
+
+    def stat(self, key: str) -> Any: ...
 
 
 class TaskCallbacks(Protocol):
@@ -137,6 +152,7 @@ class Execution:
     start_date: datetime
     stop_date: datetime
     history: list[dict]
+    map_runs: list[MapRun] = field(default_factory=list)  # of its Distributed Map states, each with its children
 
 
 class StateMachine:
@@ -153,24 +169,27 @@ class StateMachine:
 
     def execute(self, input: Any = None, *, name: str | None = None, handlers: Mapping[str, Handler] | None = None,
                 clock: Clock | None = None, on_event: EventCallback | None = None, rng: random.Random | None = None,
-                uuid_factory: Callable[[], str] | None = None) -> Execution:
+                uuid_factory: Callable[[], str] | None = None,
+                buckets: Mapping[str, ObjectStorage] | None = None) -> Execution:
         """Run one execution to its end and return it.
 
         ``input`` defaults to ``{}``; ``name`` to a UUID (from ``uuid_factory``, which also serves
         ``States.UUID``). ``clock`` defaults to :class:`RealClock`; ``rng`` (jitter, ``States.MathRandom``)
         to a fresh ``random.Random``. ``on_event`` receives every history event as it is recorded.
+        ``buckets`` maps the S3 bucket names a Distributed Map reads and writes to storages
+        (:class:`baton.storage.Storage`: a local directory or S3).
         """
         run = _Run(self, input, name, handlers or {}, clock or RealClock(), on_event, rng or random.Random(),
-                   uuid_factory or (lambda: str(uuid.uuid4())))
+                   uuid_factory or (lambda: str(uuid.uuid4())), buckets or {})
         return run.execute()
 
 
 def load_definition(definition: dict | str, *, name: str = "StateMachine", region: str = DEFAULT_REGION,
                     account_id: str = DEFAULT_ACCOUNT) -> StateMachine:
-    """Validate and compile an ASL definition (a dict or JSON text): JSONPath or JSONata, inline Map.
+    """Validate and compile an ASL definition (a dict or JSON text): JSONPath or JSONata, inline or Distributed Map.
 
     Raises :class:`DefinitionError` naming the offending field, e.g.
-    ``States.Fetch.ItemReader: distributed Map (ItemReader) is not supported; only inline Map``.
+    ``States.Fetch.TimeoutSecondsPath: TimeoutSecondsPath is not supported (use TimeoutSeconds)``.
     """
     if isinstance(definition, str):
         try:
@@ -194,8 +213,12 @@ class _Run:
     """Everything one execution shares: clock, handlers, history, randomness, context object."""
 
     def __init__(self, machine: StateMachine, input: Any, name: str | None, handlers: Mapping[str, Handler],
-                 clock: Clock, on_event: EventCallback | None, rng: random.Random, uuid_factory: Callable[[], str]):
+                 clock: Clock, on_event: EventCallback | None, rng: random.Random, uuid_factory: Callable[[], str],
+                 buckets: Mapping[str, ObjectStorage]):
         self.machine = machine
+        self.handlers = handlers
+        self.buckets = buckets
+        self.map_runs: list[MapRun] = []
         self.name = name if name is not None else uuid_factory()
         if not _EXECUTION_NAME.fullmatch(self.name):
             raise ValueError(f"invalid execution name {self.name!r}: 1-80 characters, no spaces, brackets, "
@@ -251,7 +274,7 @@ class _Run:
             details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
         self.history.emit(event, self.history.last_id, details)
         return Execution(self.name, self.arn, self.machine.arn, status, self.input, output, error, cause,
-                         self.start, self.clock.now(), self.history.events)
+                         self.start, self.clock.now(), self.history.events, self.map_runs)
 
     def handler_for(self, resource: str) -> Handler | None:
         handler = self._exact.get(resource)
@@ -494,6 +517,37 @@ class _Visit:
             raise StatesError(error, cause or None)
         self.emit("TaskFailed", {**identity, "error": error, "cause": cause})
         raise StatesError(error, cause)
+
+    def storage_for(self, bucket: str) -> ObjectStorage | None:
+        return self._run.buckets.get(bucket)
+
+    def start_map_run(self, label: str | None, max_concurrency: int, tolerance: Tolerance) -> MapRun:
+        """Start the Map Run of this Distributed Map visit (MapRunStarted); ``label`` None gets a UUID."""
+        run = self._run
+        label = label or run.new_uuid()
+        arn = f"arn:aws:states:{run.region}:{run.machine.account_id}:mapRun:{run.machine.name}/{label}:{run.new_uuid()}"
+        map_run = MapRun(arn, run.arn, self.name, label, "RUNNING", self.now(), max_concurrency=max_concurrency,
+                         tolerated_failure_count=tolerance.count or 0,
+                         tolerated_failure_percentage=tolerance.percentage or 0.0)
+        run.map_runs.append(map_run)
+        self.emit("MapRunStarted", {"mapRunArn": arn})
+        return map_run
+
+    def start_child(self, program: Program, map_run: MapRun, child_input: Any) -> Execution:
+        """Run one child execution of ``map_run`` to its end: its own name, ARN, history and variables."""
+        run = self._run
+        machine = StateMachine({}, program, f"{run.machine.name}/{map_run.label}", run.region,
+                               run.machine.account_id)
+        try:
+            child = _Run(machine, child_input, run.new_uuid(), run.handlers, run.clock, None, run.rng, run.new_uuid,
+                         run.buckets)
+        except ValueError:
+            raise data_limit_exceeded(self.name) from None  # a child input over the quota
+        execution = child.execute()
+        if execution.status == "ABORTED":  # an abort (a handler's, Ctrl-C) stops the whole execution
+            map_run.executions.append(execution)
+            raise AbortExecution(execution.cause or "")
+        return execution
 
     def _call_back(self, handler: Handler, parameters: Any, context: TaskContext, identity: dict) -> _Outcome:
         """A ``.waitForTaskToken`` task: the handler hands the token on (TaskSubmitted), then the task waits.

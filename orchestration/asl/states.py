@@ -16,6 +16,7 @@ Parallel branches and Map iterations run one after the other, in order (determin
 are the same as a concurrent run's); ``MaxConcurrency`` is accepted but has no effect. An error in
 a branch or iteration fails the Parallel/Map state with that error, where its Retry and Catch apply;
 the branches or iterations after it do not run (on AWS they would have started and been aborted).
+A Distributed Map runs its child executions the same way (:mod:`orchestration.asl.distributed`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,29 @@ from typing import Any, ClassVar, Protocol
 
 from orchestration.asl.choice import compile_choices
 from orchestration.asl.clock import parse_timestamp
-from orchestration.asl.errors import NO_CHOICE_MATCHED, QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.distributed import (
+    DISTRIBUTED_FIELDS,
+    DISTRIBUTED_PATH_FIELDS,
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    ItemBatcher,
+    ItemReader,
+    MapRun,
+    ResultWriter,
+    Setting,
+    Tolerance,
+    check_label,
+    child_record,
+    run_children,
+    transform,
+)
+from orchestration.asl.errors import (
+    NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
+    RUNTIME,
+    AbortExecution,
+    DefinitionError,
+    StatesError,
+)
 from orchestration.asl.history import dumps
 from orchestration.asl.intrinsics import EvalEnv
 from orchestration.asl.jsonata import Expression, is_expression, value_field
@@ -84,6 +107,14 @@ class Visit(EvalEnv, Protocol):
     def run_program(self, program: Program, data: Any, previous: int) -> Any: ...
 
     def invoke(self, resource: str, parameters: Any, timeout: int | None, heartbeat: int | None) -> Any: ...
+
+    def new_uuid(self) -> str: ...
+
+    def storage_for(self, bucket: str) -> Any | None: ...
+
+    def start_map_run(self, label: str | None, max_concurrency: int, tolerance: Tolerance) -> MapRun: ...
+
+    def start_child(self, program: Program, map_run: MapRun, child_input: Any) -> Any: ...
 
 
 class Program:
@@ -321,11 +352,14 @@ class ParallelState(_ResultState):
 
 
 class MapState(_ResultState):
+    """Inline Map (iterations in this execution) or Distributed Map (a Map Run of child executions,
+    :mod:`orchestration.asl.distributed`), by ``ProcessorConfig.Mode``."""
+
     kind = "Map"
-    fields = _TRANSITION | _IO | _RESULT | {"ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator",
-                                            "MaxConcurrency"}
-    jsonata_fields = _TRANSITION | _JSONATA_RESULT | {"Items", "ItemSelector", "ItemProcessor", "Iterator",
-                                                      "MaxConcurrency"}
+    fields = _TRANSITION | _IO | _RESULT | DISTRIBUTED_FIELDS | DISTRIBUTED_PATH_FIELDS | {
+        "ItemsPath", "ItemSelector", "Parameters", "ItemProcessor", "Iterator", "MaxConcurrency", "MaxConcurrencyPath"}
+    jsonata_fields = _TRANSITION | _JSONATA_RESULT | DISTRIBUTED_FIELDS | {"Items", "ItemSelector", "ItemProcessor",
+                                                                           "Iterator", "MaxConcurrency"}
     failed_event = "MapStateFailed"
 
     def __init__(self, name: str, spec: dict, where: str, compilation: Compilation, jsonata: bool):
@@ -340,22 +374,36 @@ class MapState(_ResultState):
         processor_key = one_of(spec, ("ItemProcessor", "Iterator"), where, required=True)
         processor_where = field(where, processor_key)
         processor = require_object(spec[processor_key], processor_where)
-        _check_processor_config(processor, processor_where)
-        # AWS accepts ProcessorConfig in the legacy Iterator too (INLINE only, as in ItemProcessor).
+        # AWS accepts ProcessorConfig in the legacy Iterator too, as in ItemProcessor.
+        self.distributed = _processor_mode(processor, processor_where) == "DISTRIBUTED"
         self.processor = compile_program(processor, processor_where, compilation,
                                          _BRANCH_FIELDS | {"ProcessorConfig"})
-        _seconds_field(spec, "MaxConcurrency", where, 0, jsonata)  # checked; iterations run one by one here
+        self.max_concurrency = Setting(spec, "MaxConcurrency", where, jsonata, 99_999_999)
+        if not self.distributed:
+            for key in sorted((DISTRIBUTED_FIELDS | DISTRIBUTED_PATH_FIELDS) & spec.keys()):
+                raise DefinitionError(field(where, key), "only a distributed Map has this field (ItemProcessor."
+                                                         "ProcessorConfig.Mode DISTRIBUTED)")
+        elif "ItemReader" in spec and ("ItemsPath" in spec or "Items" in spec):
+            raise DefinitionError(where, "use ItemReader or ItemsPath (Items in JSONata), not both")
+        self.reader = ItemReader(spec["ItemReader"], field(where, "ItemReader"), jsonata) \
+            if "ItemReader" in spec else None
+        self.batcher = ItemBatcher(spec["ItemBatcher"], field(where, "ItemBatcher"), jsonata) \
+            if "ItemBatcher" in spec else None
+        self.writer = ResultWriter(spec["ResultWriter"], field(where, "ResultWriter"), jsonata) \
+            if "ResultWriter" in spec else None
+        self.label = check_label(spec, where)
+        self.tolerated_count = Setting(spec, "ToleratedFailureCount", where, jsonata, 100_000_000)
+        self.tolerated_percentage = Setting(spec, "ToleratedFailurePercentage", where, jsonata, 100, integer=False)
 
     def produce(self, effective: Any, visit: Visit) -> Any:
+        if self.distributed:
+            return self._map_run(effective, visit)
         items = self._items(effective, visit)
+        self.max_concurrency.value(effective, visit)  # checked; iterations run one by one here
         started = visit.emit("MapStateStarted", {"length": len(items)})
         results = []
         for index, item in enumerate(items):
-            item_input = item
-            if self.item_selector is not None:
-                item_env = _MapItemEnv(visit, index, item)
-                source = {"input": effective, "context": item_env.context} if self.jsonata else effective
-                item_input = self.item_selector.evaluate(source, item_env)
+            item_input = self._selected(effective, index, item, visit)
             details = {"name": self.name, "index": index}
             iteration = visit.emit("MapIterationStarted", details, previous=started)
             try:
@@ -366,6 +414,67 @@ class MapState(_ResultState):
             visit.emit("MapIterationSucceeded", details)
         visit.emit("MapStateSucceeded")
         return results
+
+    def _map_run(self, effective: Any, visit: Visit) -> Any:
+        """A Distributed Map: start the Map Run, read, select and batch the items, run a child execution
+        per batch, write the results. As on AWS, an ItemReader's items are read once the Map Run has
+        started (MapStateStarted then says length 0) and a failure to read fails the Map Run."""
+        items = None if self.reader is not None else self._items(effective, visit)
+        tolerance = Tolerance(self.tolerated_count.value(effective, visit) if self.tolerated_count.given else None,
+                              self.tolerated_percentage.value(effective, visit)
+                              if self.tolerated_percentage.given else None)
+        max_concurrency = self.max_concurrency.value(effective, visit)
+        visit.emit("MapStateStarted", {"length": 0 if items is None else len(items)})
+        map_run = visit.start_map_run(self.label, max_concurrency, tolerance)
+        try:
+            output = self._run_children(map_run, items, tolerance, effective, visit)
+        except AbortExecution:
+            map_run.status, map_run.stop_date = "ABORTED", visit.now()
+            visit.emit("MapRunAborted")
+            raise
+        except StatesError as error:
+            map_run.status, map_run.stop_date = "FAILED", visit.now()
+            visit.emit("MapRunFailed", {key: value for key, value in (("error", error.error), ("cause", error.cause))
+                                        if value is not None})
+            raise
+        map_run.status, map_run.stop_date = "SUCCEEDED", visit.now()
+        visit.emit("MapRunSucceeded")
+        visit.emit("MapStateSucceeded")
+        return output
+
+    def _run_children(self, map_run: MapRun, items: list | None, tolerance: Tolerance, effective: Any,
+                      visit: Visit) -> Any:
+        if items is None:
+            items = self.reader.read(effective, visit)
+        selected = [self._selected(effective, index, item, visit) for index, item in enumerate(items)]
+        if self.batcher is not None:
+            batches = self.batcher.batches(selected, effective, visit)
+        else:
+            batches = [([index], item) for index, item in enumerate(selected)]
+        failed, exceeded = run_children(batches, tolerance, len(items),
+                                        lambda child_input: visit.start_child(self.processor, map_run, child_input),
+                                        map_run.executions)
+        pending = sum(len(indexes) for indexes, _ in batches[len(map_run.executions):])  # never started
+        map_run.item_counts = {"total": len(items), "succeeded": len(items) - failed - pending, "failed": failed,
+                               "pending": pending}
+        records = [child_record(execution) for execution in map_run.executions]
+        if self.writer is not None and self.writer.resource is not None:
+            output = self.writer.write(map_run, records, effective, visit)
+        else:
+            output = transform(records, self.writer.transformation if self.writer is not None else "COMPACT")
+        if exceeded:
+            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                              f"The Map Run {map_run.arn} failed: {failed} of {len(items)} items failed, more than "
+                              f"the tolerated {tolerance.describe()}")
+        return output
+
+    def _selected(self, effective: Any, index: int, item: Any, visit: Visit) -> Any:
+        """An item's input: the item, or ItemSelector evaluated with ``$$.Map.Item`` (Index, Value)."""
+        if self.item_selector is None:
+            return item
+        item_env = _MapItemEnv(visit, index, item)
+        source = {"input": effective, "context": item_env.context} if self.jsonata else effective
+        return self.item_selector.evaluate(source, item_env)
 
     def _items(self, effective: Any, visit: Visit) -> list:
         if self.items is None:
@@ -394,13 +503,20 @@ class _MapItemEnv:
         return self._env.new_uuid()
 
 
-def _check_processor_config(processor: dict, where: str) -> None:
-    config = require_object(processor.get("ProcessorConfig", {}), field(where, "ProcessorConfig"))
-    check_fields(config, field(where, "ProcessorConfig"), frozenset({"Mode"}), "ProcessorConfig")
+def _processor_mode(processor: dict, where: str) -> str:
+    """``ProcessorConfig.Mode``: INLINE (the default) or DISTRIBUTED, which needs an ExecutionType."""
+    config_where = field(where, "ProcessorConfig")
+    config = require_object(processor.get("ProcessorConfig", {}), config_where)
+    check_fields(config, config_where, frozenset({"Mode", "ExecutionType"}), "ProcessorConfig")
     mode = config.get("Mode", "INLINE")
-    if mode != "INLINE":
-        raise DefinitionError(field(field(where, "ProcessorConfig"), "Mode"),
-                              f"only INLINE Map is supported, got {mode!r}")
+    if mode not in ("INLINE", "DISTRIBUTED"):
+        raise DefinitionError(field(config_where, "Mode"), f"must be INLINE or DISTRIBUTED, got {mode!r}")
+    execution_type = config.get("ExecutionType")
+    if mode == "DISTRIBUTED" and execution_type not in ("STANDARD", "EXPRESS"):
+        raise DefinitionError(field(config_where, "ExecutionType"), "a distributed Map needs STANDARD or EXPRESS")
+    if mode == "INLINE" and execution_type is not None:
+        raise DefinitionError(field(config_where, "ExecutionType"), "only a distributed Map has an ExecutionType")
+    return mode
 
 
 class ChoiceState(State):
@@ -573,7 +689,7 @@ class FailState(State):
 
 
 def _seconds_field(spec: dict, key: str, where: str, minimum: int, jsonata: bool) -> int | Expression | None:
-    """An integer field that JSONata lets an expression give (TimeoutSeconds, HeartbeatSeconds, MaxConcurrency)."""
+    """An integer field that JSONata lets an expression give (TimeoutSeconds, HeartbeatSeconds)."""
     if jsonata and is_expression(spec.get(key)):
         return Expression(spec[key], key, field(where, key))
     return get_integer(spec, key, where, minimum)

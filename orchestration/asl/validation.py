@@ -9,22 +9,17 @@ from typing import Any
 
 from orchestration.asl.errors import DefinitionError
 
-_DISTRIBUTED = "distributed Map ({}) is not supported; only inline Map"
+_DISTRIBUTED = "a field of distributed Map states only (Map with ItemProcessor.ProcessorConfig.Mode DISTRIBUTED)"
 _JSONPATH_ONLY = "a JSONPath field: a JSONata state uses Arguments, Output and Assign (or QueryLanguage JSONPath)"
 _JSONATA_ONLY = "a JSONata field: set QueryLanguage to JSONata (JSONPath uses Parameters, ResultSelector, ResultPath)"
 UNSUPPORTED_FIELDS = {
     **dict.fromkeys(("InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "Result",
                      "SecondsPath", "TimestampPath", "ErrorPath", "CausePath", "Variable"), _JSONPATH_ONLY),
     **dict.fromkeys(("Arguments", "Output", "Items", "Condition"), _JSONATA_ONLY),
-    "ItemReader": _DISTRIBUTED.format("ItemReader"),
-    "ItemBatcher": _DISTRIBUTED.format("ItemBatcher"),
-    "ResultWriter": _DISTRIBUTED.format("ResultWriter"),
-    "Label": _DISTRIBUTED.format("Label"),
-    "ToleratedFailureCount": _DISTRIBUTED.format("ToleratedFailureCount"),
-    "ToleratedFailureCountPath": _DISTRIBUTED.format("ToleratedFailureCountPath"),
-    "ToleratedFailurePercentage": _DISTRIBUTED.format("ToleratedFailurePercentage"),
-    "ToleratedFailurePercentagePath": _DISTRIBUTED.format("ToleratedFailurePercentagePath"),
-    "MaxConcurrencyPath": "MaxConcurrencyPath is not supported (use MaxConcurrency)",
+    **dict.fromkeys(("ItemReader", "ItemBatcher", "ResultWriter", "Label", "ToleratedFailureCount",
+                     "ToleratedFailureCountPath", "ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+                    _DISTRIBUTED),
+    "MaxConcurrencyPath": "a field of Map states (JSONPath; JSONata gives MaxConcurrency as an expression)",
     "TimeoutSecondsPath": "TimeoutSecondsPath is not supported (use TimeoutSeconds)",
     "HeartbeatSecondsPath": "HeartbeatSecondsPath is not supported (use HeartbeatSeconds)",
     "Credentials": "Task Credentials (cross-account roles) are not supported",
