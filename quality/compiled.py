@@ -61,6 +61,7 @@ from quality.predicates import (
     _kept_by_ignore_row_if,
     _row_condition,
     is_in,
+    unevaluable_condition,
     unexpected_condition,
     uniqueness_key,
 )
@@ -234,6 +235,7 @@ class CompiledSuite:
         self.kept: DataFrame | None = None  # projection rows validate()'s ``keep`` selected, persisted
         self._keep: tuple[Column, StorageLevel] | None = None
         self.extra_values: list | None = None
+        self.unevaluable: dict[int, Column] = {}  # rows whose value GE's Spark query cannot compare (it raises)
         self.projection = self._project()
 
     @property
@@ -287,7 +289,11 @@ class CompiledSuite:
         if keep is not None and storage_level is not None:
             extra += [F.count(F.lit(1)), F.count_if(keep)]
         try:
-            metrics = self._aggregate(extra)
+            try:
+                metrics = self._aggregate(extra)
+            except _SPARK_ERRORS:
+                self._delegate_failing()  # only the expectations whose Spark expressions raise go to GE
+                metrics = self._aggregate(extra)
             self._find_duplicates(metrics, extra, storage_level)
             if keep is not None and storage_level is not None:
                 rows, kept = self.extra_values[-2:]
@@ -327,6 +333,25 @@ class CompiledSuite:
         item.delegate_reason = self._delegate_reason(item)
         return item
 
+    def _refused_by_ge(self, item: _Item) -> str | None:
+        """GE's own refusal of the column's type, when its Spark metric provider would raise before reading
+        a row: ``column_values.between`` on a string or boolean column with bounds that are not all
+        strings (GE's ``_should_reject_incomparable_spark_column_type`` and ``_raise_if_invalid_column_type``)."""
+        from great_expectations.expectations.metrics.column_map_metrics import column_values_between as between
+
+        for mc in item.dependencies.values():
+            if not mc.metric_name.startswith("column_values.between."):
+                continue
+            bounds = mc.metric_value_kwargs or {}
+            if not between._should_reject_incomparable_spark_column_type(bounds.get("min_value"),
+                                                                          bounds.get("max_value")):
+                return None
+            try:
+                between._raise_if_invalid_column_type(str(self.df.schema[item.config.kwargs["column"]].dataType))
+            except between.InvalidColumnTypeError as exc:
+                return f"Great Expectations refuses the column: {exc}"
+        return None
+
     def _delegate_reason(self, item: _Item) -> str | None:
         """Why GE must evaluate this expectation itself, or None when the compiler covers it."""
         exp_type = item.config.type
@@ -344,6 +369,9 @@ class CompiledSuite:
         column = item.config.kwargs.get("column")
         if allowed and not isinstance(self.df.schema[column].dataType, allowed):
             return f"column {column!r} has type {self.df.schema[column].dataType.simpleString()}"
+        refused = self._refused_by_ge(item)
+        if refused:
+            return refused
         unknown = [name for name in item.dependencies if _metric_kind(item, name) is None]
         if unknown:
             return f"metric(s) {unknown} are not compiled"
@@ -362,7 +390,10 @@ class CompiledSuite:
             if item.compiled and item.config.type in ROW_LEVEL_TYPES:
                 kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
                 try:
-                    self._conditions[item.index] = unexpected_condition(item.config.type, kwargs, self.df.columns)
+                    self._conditions[item.index] = unexpected_condition(item.config.type, kwargs, self.df.schema)
+                    unevaluable = unevaluable_condition(item.config.type, kwargs, self.df.schema)
+                    if unevaluable is not None:
+                        self.unevaluable[item.index] = unevaluable
                     if item.config.type in WINDOW_TYPES:
                         self.unique[item.index] = uniqueness_key(item.config.type, kwargs, self.df.columns)
                 except PredicateError as exc:
@@ -540,20 +571,16 @@ class CompiledSuite:
         """Every count and aggregate metric (and ``extra``) in one aggregation.
 
         A uniqueness expectation's unexpected count is :meth:`_find_duplicates`'s; here it gets
-        its considered rows counted instead (under :func:`_considered_id`).
+        its considered rows counted instead (under :func:`_considered_id`). An expectation with a
+        value that GE's Spark query cannot compare (:func:`quality.predicates.unevaluable_condition`)
+        is then delegated: GE raises on it, and its result is GE's error.
         """
         from great_expectations.util import convert_to_json_serializable
 
         aggregates: dict[Any, tuple[list[Column], Callable[[list], Any]]] = {}
         for item in self.items:
-            if not item.compiled:
-                continue
-            deferred = _sample_count_id(item) if item.index in self.unique and item.flag else None
-            if deferred is not None:
-                aggregates[_considered_id(item.index)] = [F.count_if(self.unique[item.index][1])], _first
-            for name, mc in item.dependencies.items():
-                if _metric_kind(item, name) == "aggregate" and mc.id not in aggregates and mc.id != deferred:
-                    aggregates[mc.id] = _aggregate_metric(item, name, mc, self.df.schema)
+            if item.compiled:
+                aggregates.update(self._item_aggregates(item, aggregates))
         columns = [column for expressions, _ in aggregates.values() for column in expressions]
         # GE hands bundled aggregates on as JSON-able values: datetimes become ISO strings, NaN None
         # (SparkDFExecutionEngine.resolve_metric_bundle); counts are unchanged by it.
@@ -565,7 +592,48 @@ class CompiledSuite:
         for metric_id, (expressions, finish) in aggregates.items():
             metrics[metric_id] = finish(values[position : position + len(expressions)])
             position += len(expressions)
+        for item in self.items:
+            failing = metrics.pop(_unevaluable_id(item.index), 0)
+            if failing and item.compiled:
+                column = ", ".join(map(repr, _domain_columns(item)))
+                item.delegate_reason = (
+                    f"{failing} value(s) of column {column} cannot be compared as Great Expectations' Spark "
+                    "query compares them (ANSI cast); Great Expectations raises"
+                )
         return metrics
+
+    def _item_aggregates(self, item: _Item, known: Mapping[Any, Any]) -> dict[Any, tuple[list[Column], Callable]]:
+        """The aggregates one expectation needs that ``known`` does not hold yet."""
+        aggregates: dict[Any, tuple[list[Column], Callable[[list], Any]]] = {}
+        deferred = _sample_count_id(item) if item.index in self.unique and item.flag else None
+        if deferred is not None:
+            aggregates[_considered_id(item.index)] = [F.count_if(self.unique[item.index][1])], _first
+        if item.index in self.unevaluable and item.flag:
+            aggregates[_unevaluable_id(item.index)] = [F.count_if(self.unevaluable[item.index])], _first
+        for name, mc in item.dependencies.items():
+            wanted = mc.id not in known and mc.id not in aggregates and mc.id != deferred
+            if wanted and _metric_kind(item, name) == "aggregate":
+                aggregates[mc.id] = _aggregate_metric(item, name, mc, self.df.schema)
+        return aggregates
+
+    def _delegate_failing(self) -> None:
+        """Delegate the expectations whose own aggregates Spark cannot compute (one query each, only
+        after the shared aggregation raised); their row flags become TRUE: rows that cannot be evaluated
+        fail. The others stay compiled."""
+        failing = set()
+        for item in self.items:
+            expressions = [e for exprs, _ in self._item_aggregates(item, {}).values() for e in exprs]
+            if not item.compiled or not expressions:
+                continue
+            try:
+                self.projection.agg(*expressions).first()
+            except _SPARK_ERRORS as exc:
+                item.delegate_reason = f"Spark raised on its compiled aggregates: {str(exc).splitlines()[0]}"
+                failing.add(item.index)
+        flagged = [item.index for item in self.items if item.flag]
+        self.projection = self._select_flags({
+            index: F.lit(True) if index in failing else F.lit(False) if index in self.unique
+            else self._conditions[index] for index in flagged})
 
     def _resolve_with_ge(self, metrics: dict[Any, Any]) -> dict[Any, Any]:
         """Schema metrics, and unexpected values where there are any, from GE's own providers.
@@ -734,6 +802,11 @@ def _normalized(column: Column, data_type: T.DataType) -> Column:
     if isinstance(data_type, T.FloatType | T.DoubleType):
         return F.when(column == 0, F.lit(0.0).cast(data_type)).otherwise(column)
     return column
+
+
+def _unevaluable_id(index: int) -> tuple[str, int]:
+    """The key under which :meth:`CompiledSuite._aggregate` counts an expectation's unevaluable rows."""
+    return ("baton.unevaluable", index)
 
 
 def _considered_id(index: int) -> tuple[str, int]:

@@ -15,6 +15,7 @@ import contextlib
 import copy
 import itertools
 import json
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Protocol
 
+from py4j.protocol import Py4JJavaError
 from pyspark import StorageLevel
+from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -37,6 +40,8 @@ ROUTED = ("quarantine", "correct")
 EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
 EVALUATORS = ("compiled", "great_expectations")
 ROUTED_PREFIX = "__baton_routed_"
+_SPARK_ERRORS = (PySparkException, Py4JJavaError)
+logger = logging.getLogger("baton")
 
 
 class Evaluator(Protocol):
@@ -239,7 +244,7 @@ def evaluate(
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
-    conditions = routed_conditions(suite, parameters, df.columns)
+    conditions = routed_conditions(suite, parameters, df)
     evaluator = evaluator or default_evaluator()
     cached, counts, keys, kept = None, None, (), None
     with measure(df.sparkSession) as cost:
@@ -293,22 +298,41 @@ def row_count_aggregates(suite: Suite, flags: list[tuple[str, Column]]) -> list[
     return [F.count(F.lit(1)), F.count_if(failed), F.count_if(failed & ~blocking)]
 
 
-def routed_conditions(
-    suite: Suite, parameters: Mapping[str, Any], columns: list[str]
-) -> list[tuple[str, Column]]:
-    """``(name, unexpected condition)`` of every quarantine/correct expectation with a row predicate."""
+def routed_conditions(suite: Suite, parameters: Mapping[str, Any], df: DataFrame) -> list[tuple[str, Column]]:
+    """``(name, unexpected condition)`` of every quarantine/correct expectation with a row predicate.
+
+    The conditions never raise on data (:mod:`quality.predicates` guards every comparison across
+    types with ``try_cast``). A condition Spark cannot even analyse on ``df`` (a boolean compared
+    with a number) cannot be evaluated on any row: every row fails it, and Great Expectations' error
+    for that expectation blocks the run (see :func:`make_verdict`).
+    """
     conditions = []
     for exp, kwargs in suite.resolve(parameters):
         if exp.on_fail not in ROUTED:
             continue
         try:
-            condition = unexpected_condition(exp.type, kwargs, columns)
+            condition = unexpected_condition(exp.type, kwargs, df.schema)
         except ValueError as exc:
             where = f"suite {suite.name!r} ({suite.source}): expectation {exp.name!r}"
             raise ValueError(f"{where}: {exc}") from exc
         if condition is not None:
             conditions.append((exp.name, condition))
+    try:
+        df.select(*[condition for _, condition in conditions])
+    except _SPARK_ERRORS:
+        conditions = [(name, _analysed_or_failing(df, suite, name, condition)) for name, condition in conditions]
     return conditions
+
+
+def _analysed_or_failing(df: DataFrame, suite: Suite, name: str, condition: Column) -> Column:
+    """``condition``, or TRUE when Spark rejects it on ``df`` (logged with suite and expectation)."""
+    try:
+        df.select(condition)
+    except _SPARK_ERRORS as exc:
+        logger.warning("suite %r: expectation %r cannot be evaluated on these columns, every row fails it: %s",
+                       suite.name, name, str(exc).splitlines()[0])
+        return F.lit(True)
+    return condition
 
 
 def flag_rows(df: DataFrame, conditions: list[tuple[str, Column]]) -> DataFrame:

@@ -339,16 +339,19 @@ def test_unsupported_types_and_columns_run_through_ge_in_suite_order(spark, ge, 
     assert actual["results"][5]["exception_info"]  # GE's TypeError: mean of a string column
 
 
-def test_a_plan_spark_rejects_at_run_time_falls_back_to_ge(spark, ge, compiled):
-    """Comparing strings with numbers fails under ANSI mode only when rows are read."""
-    data = [(1, 1.0, 1.0, 1, 1, "x", None, None)]
+def test_an_aggregate_spark_rejects_at_run_time_sends_only_its_expectation_to_ge(spark, ge, compiled):
+    """Comparing strings with numbers fails under ANSI mode only when rows are read: that expectation
+    alone goes to GE, the rest of the suite stays compiled."""
+    data = [(1, 1.0, 1.0, 1, 1, "x", None, None), (2, 2.0, 1.0, 1, 1, "3", None, None)]
     expectations = [
         BY_NAME["not_null_x"],
-        _exp("expect_column_values_to_be_between", "between_s", column="s", min_value=0),
+        _exp("expect_column_distinct_values_to_be_in_set", "distinct_s_numbers", column="s", value_set=[1, 3]),
+        BY_NAME["mean_x"],
     ]
     actual = _differential(spark, ge, compiled, data, expectations, "run_time_error")
-    assert {_evaluator(r) for r in actual["results"]} == {GREAT_EXPECTATIONS}
-    assert "Spark rejected the compiled plan" in actual["meta"]["baton"]["fallback"]
+    assert [_evaluator(r) for r in actual["results"]] == [COMPILED, GREAT_EXPECTATIONS, COMPILED]
+    assert actual["meta"]["baton"]["fallback"] is None
+    assert "Spark raised" in actual["results"][1]["expectation_config"]["meta"]["baton"]["delegated_because"]
 
 
 def test_rejected_kwargs_name_suite_and_expectation(spark, compiled):
@@ -477,7 +480,7 @@ def test_flags_from_the_compiled_projection_equal_the_predicates_flags(spark, co
     suite = _suite("gate", GATE_SUITE)
     df = spark.createDataFrame(data, SCHEMA).withColumn("row", F.monotonically_increasing_id())
     result = evaluate(df, suite, {}, compiled)
-    expected = flag_rows(df, routed_conditions(suite, {}, df.columns))
+    expected = flag_rows(df, routed_conditions(suite, {}, df))
     assert result.flagged.columns == [*df.columns, FAILED_COLUMN]
     flags = {row["row"]: sorted(row[FAILED_COLUMN]) for row in result.flagged.collect()}
     assert flags == {row["row"]: sorted(row[FAILED_COLUMN]) for row in expected.collect()}
