@@ -274,31 +274,35 @@ def _column_map(expected: Callable[[Column, Mapping[str, Any], Types], tuple[Col
     return build
 
 
-def _set_operand(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
-    """The column as Spark compares it with ``value_set``; a string literal that cannot be cast to a
-    non-string column's type makes every row unevaluable (GE's query raises)."""
-    own = types.get(kwargs["column"])
-    values = [value for value in kwargs["value_set"] if value is not None]
-    operand, unevaluable = _coerced(column, own, _value_type(values))
-    target = _string_target(own)
-    bad_literals = [F.lit(v).try_cast(target).isNull() for v in values if isinstance(v, str)] if target else []
-    return operand, _either(unevaluable, *bad_literals)
+def _set_comparison(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
+    """``column IN value_set`` as Spark compares them, and where that comparison would raise.
+
+    A string column meeting numbers (or dates, booleans) is cast as in :func:`_coerced`; a string
+    literal meeting a non-string type is cast with ``try_cast`` too: if it cannot be cast, GE's query
+    raises whatever the row, so every row is unevaluable.
+    """
+    name, values = kwargs["column"], list(kwargs["value_set"])
+    own, value_type = types.get(name), _value_type(values)
+    operand, unevaluable = _coerced(column, own, value_type)
+    target = _string_target(own) or (_string_target(value_type) if isinstance(own, T.StringType) else None)
+    if target is None or not any(isinstance(value, str) for value in values):
+        return is_in(name if operand is column else operand, values), unevaluable
+    cast = [F.lit(value).try_cast(target) if isinstance(value, str) else value for value in values]
+    bad = [literal.isNull() for literal, value in zip(cast, values, strict=True) if isinstance(value, str)]
+    return is_in(operand, cast), _either(unevaluable, *bad)
 
 
 def _in_set(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
-    value_set = kwargs["value_set"]
-    if value_set is None:
+    if kwargs["value_set"] is None:
         return F.lit(True), None
-    operand, unevaluable = _set_operand(column, kwargs, types)
-    return is_in(kwargs["column"] if operand is column else operand, value_set), unevaluable
+    return _set_comparison(column, kwargs, types)
 
 
 def _not_in_set(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
-    value_set = kwargs["value_set"]
-    if value_set is None:
+    if kwargs["value_set"] is None:
         return F.lit(True), None
-    operand, unevaluable = _set_operand(column, kwargs, types)
-    return ~is_in(kwargs["column"] if operand is column else operand, value_set), unevaluable
+    contained, unevaluable = _set_comparison(column, kwargs, types)
+    return ~contained, unevaluable
 
 
 def is_in(column: str | Column, values: Iterable[Any]) -> Column:
