@@ -3,126 +3,43 @@
 The validation result is GE's (the contract and the report); Baton's own Spark predicates
 (:mod:`quality.predicates`) mark which rows failed which expectations, so rows can be routed
 without collecting anything to the driver. The evaluation is swappable through the
-:class:`Evaluator` protocol. The default, :class:`quality.compiled.CompiledEvaluator`, computes
-GE's result in one projection and one aggregation, and the flags come from that projection;
+:class:`quality.evaluators.Evaluator` protocol (importable from here too, as is
+:class:`~quality.evaluators.GreatExpectationsEvaluator`). The default,
+:class:`quality.compiled.CompiledEvaluator`, computes GE's result in one projection and one
+aggregation, and the flags come from that projection;
 ``BATON_GATE_EVALUATOR=great_expectations`` (or ``evaluator=GreatExpectationsEvaluator()``)
 runs Great Expectations itself.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import itertools
-import json
+import logging
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Protocol
+from typing import Any
 
+from py4j.protocol import Py4JJavaError
 from pyspark import StorageLevel
+from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from quality.compiled import CompiledEvaluator
+from quality.evaluators import Evaluator, GreatExpectationsEvaluator
 from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
 from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite
 
 FAILED_COLUMN = "_baton_failed"
 QUARANTINE_COLUMN = "_baton_failed_expectations"
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 ROUTED = ("quarantine", "correct")
 EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
 EVALUATORS = ("compiled", "great_expectations")
 ROUTED_PREFIX = "__baton_routed_"
-
-
-class Evaluator(Protocol):
-    """Validates a DataFrame against a suite.
-
-    Returns ``ExpectationSuiteValidationResult.to_json_dict()`` of GE 1.x, with one result per
-    suite expectation whose ``expectation_config.meta.baton.name`` is the Baton name (as in
-    ``Suite.raw``). An evaluator may also offer ``compile(df, suite, parameters)``, returning an
-    object with ``extend(columns)``, ``flag(name)``, ``validate(extra_aggregates, storage_level, keep)``
-    and, once validated, ``projection``, ``hidden_columns``, ``extra_values``, ``cached``, ``kept`` and ``keys``
-    (see :class:`quality.compiled.CompiledSuite`); :func:`evaluate` then flags rows from that projection.
-    """
-
-    def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict: ...
-
-
-class GreatExpectationsEvaluator:
-    """Runs Great Expectations 1.x in one ephemeral context, reused across calls.
-
-    Each call registers a fresh dataframe asset and validation definition (unique names)
-    plus the suite, runs the validation, then removes them again, so repeated or
-    interleaved calls never clash and the context does not grow.
-    """
-
-    def __init__(self, result_format: Mapping[str, Any] | None = None) -> None:
-        self.result_format = dict(result_format or RESULT_FORMAT)
-        self._context: Any = None
-        self._datasource: Any = None
-        self._run_ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def validate(self, df: DataFrame, suite: Suite, parameters: Mapping[str, Any]) -> dict:
-        """Validate ``df`` with GE and return the JSON-able result dict."""
-        import great_expectations as gx
-
-        with self._lock:
-            context, datasource = self._ensure_context()
-            run_name = f"{suite.name}-{next(self._run_ids)}"
-            asset = datasource.add_dataframe_asset(name=run_name)
-            try:
-                gx_suite = context.suites.add(gx.ExpectationSuite(**copy.deepcopy(suite.raw)))
-                definition = context.validation_definitions.add(
-                    gx.ValidationDefinition(
-                        name=run_name,
-                        data=asset.add_batch_definition_whole_dataframe("whole"),
-                        suite=gx_suite,
-                    )
-                )
-                result = definition.run(
-                    batch_parameters={"dataframe": df},
-                    expectation_parameters=dict(parameters),
-                    result_format=self.result_format,
-                )
-            finally:
-                self._forget(context, datasource, run_name, suite.name)
-        return _json_safe(result.to_json_dict())
-
-    def _ensure_context(self) -> tuple[Any, Any]:
-        """Create the ephemeral context (progress bars off) and its Spark data source once."""
-        if self._context is None:
-            import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
-
-            context = gx.get_context(mode="ephemeral")
-            context.variables.progress_bars = ProgressBarsConfig(globally=False)
-            # persist=False: GE would otherwise cache every validated DataFrame and never release it
-            self._datasource = context.data_sources.add_spark(name="baton_spark", persist=False)
-            self._context = context
-        return self._context, self._datasource
-
-    @staticmethod
-    def _forget(context: Any, datasource: Any, run_name: str, suite_name: str) -> None:
-        """Remove what one run registered (whatever of it exists)."""
-        removals = (
-            lambda: context.validation_definitions.delete(run_name),
-            lambda: context.suites.delete(suite_name),
-            lambda: datasource.delete_asset(run_name),
-        )
-        for remove in removals:
-            with contextlib.suppress(Exception):  # not registered: the run failed before that step
-                remove()
-
-
-def _json_safe(value: dict) -> dict:
-    """A plain-JSON copy of GE's dict (GE converts dates and decimals; anything left becomes a string)."""
-    return json.loads(json.dumps(value, default=str))
+_SPARK_ERRORS = (PySparkException, Py4JJavaError)
+logger = logging.getLogger("baton")
 
 
 _evaluators: dict[str, Evaluator] = {}
@@ -141,8 +58,6 @@ def default_evaluator(name: str | None = None) -> Evaluator:
         if name == "great_expectations":
             _evaluators[name] = GreatExpectationsEvaluator()
         else:
-            from quality.compiled import CompiledEvaluator
-
             _evaluators[name] = CompiledEvaluator(fallback=default_evaluator("great_expectations"))
     return _evaluators[name]
 
@@ -239,7 +154,7 @@ def evaluate(
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
-    conditions = routed_conditions(suite, parameters, df.columns)
+    conditions = routed_conditions(suite, parameters, df)
     evaluator = evaluator or default_evaluator()
     cached, counts, keys, kept = None, None, (), None
     with measure(df.sparkSession) as cost:
@@ -293,22 +208,41 @@ def row_count_aggregates(suite: Suite, flags: list[tuple[str, Column]]) -> list[
     return [F.count(F.lit(1)), F.count_if(failed), F.count_if(failed & ~blocking)]
 
 
-def routed_conditions(
-    suite: Suite, parameters: Mapping[str, Any], columns: list[str]
-) -> list[tuple[str, Column]]:
-    """``(name, unexpected condition)`` of every quarantine/correct expectation with a row predicate."""
+def routed_conditions(suite: Suite, parameters: Mapping[str, Any], df: DataFrame) -> list[tuple[str, Column]]:
+    """``(name, unexpected condition)`` of every quarantine/correct expectation with a row predicate.
+
+    The conditions never raise on data (:mod:`quality.predicates` guards every comparison across
+    types with ``try_cast``). A condition Spark cannot even analyse on ``df`` (a boolean compared
+    with a number) cannot be evaluated on any row: every row fails it, and Great Expectations' error
+    for that expectation blocks the run (see :func:`make_verdict`).
+    """
     conditions = []
     for exp, kwargs in suite.resolve(parameters):
         if exp.on_fail not in ROUTED:
             continue
         try:
-            condition = unexpected_condition(exp.type, kwargs, columns)
+            condition = unexpected_condition(exp.type, kwargs, df.schema)
         except ValueError as exc:
             where = f"suite {suite.name!r} ({suite.source}): expectation {exp.name!r}"
             raise ValueError(f"{where}: {exc}") from exc
         if condition is not None:
             conditions.append((exp.name, condition))
+    try:
+        df.select(*[condition for _, condition in conditions])
+    except _SPARK_ERRORS:
+        conditions = [(name, _analysed_or_failing(df, suite, name, condition)) for name, condition in conditions]
     return conditions
+
+
+def _analysed_or_failing(df: DataFrame, suite: Suite, name: str, condition: Column) -> Column:
+    """``condition``, or TRUE when Spark rejects it on ``df`` (logged with suite and expectation)."""
+    try:
+        df.select(condition)
+    except _SPARK_ERRORS as exc:
+        logger.warning("suite %r: expectation %r cannot be evaluated on these columns, every row fails it: %s",
+                       suite.name, name, str(exc).splitlines()[0])
+        return F.lit(True)
+    return condition
 
 
 def flag_rows(df: DataFrame, conditions: list[tuple[str, Column]]) -> DataFrame:

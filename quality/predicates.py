@@ -19,13 +19,21 @@ and ``SparkDFExecutionEngine.get_domain_records``):
   contains a window function. Spark refuses window functions inside ``WHERE``:
   use :func:`filter_unexpected` (or put the condition in a projection first);
 * where GE's condition evaluates to NULL the row is not counted; the returned Column is
-  therefore never NULL.
+  therefore never NULL;
+* the predicates are total: given the DataFrame's schema, every comparison of a string with a
+  number, date, timestamp or boolean casts the string with ``try_cast`` to the type Spark 4's
+  ANSI coercion would cast it to (``cast(s AS BIGINT) = 1``), so no data value can raise.
+  Where Spark's cast would raise (GE's evaluation errors on that row), the row counts as
+  unexpected: :func:`unevaluable_condition` is TRUE for exactly those rows.
 
-The Column is TRUE exactly for the rows in GE's ``unexpected_count``.
+The Column is TRUE exactly for the rows in GE's ``unexpected_count`` whenever
+:func:`unevaluable_condition` holds for no row.
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from collections.abc import Callable, Iterable, Mapping
 from functools import reduce
 from itertools import combinations
@@ -33,6 +41,7 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 # Expectations with no row-level meaning: GE 1.24's BatchExpectation and ColumnAggregateExpectation
 # types, plus the type checks, which GE evaluates on the Spark schema rather than per value.
@@ -79,13 +88,35 @@ class PredicateError(ValueError):
 
 
 def unexpected_condition(
-    exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str]
+    exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str] | T.StructType
 ) -> Column | None:
     """TRUE for exactly the rows GE 1.24 counts as unexpected; None for table-level/aggregate types.
 
     ``kwargs`` must be resolved (no ``$PARAMETER`` references); ``df_columns`` are the
-    DataFrame's column names, used to reject unknown columns with a clear message.
+    DataFrame's column names, used to reject unknown columns with a clear message, or its
+    schema: then comparisons across types never raise, and a row whose value cannot be compared
+    is unexpected (see :func:`unevaluable_condition`).
     """
+    built = _build(exp_type, kwargs, df_columns)
+    if built is None:
+        return None
+    unexpected, unevaluable = built
+    return F.coalesce(unexpected if unevaluable is None else unexpected | unevaluable, F.lit(False))
+
+
+def unevaluable_condition(exp_type: str, kwargs: Mapping[str, Any], schema: T.StructType) -> Column | None:
+    """TRUE for the rows where GE's Spark evaluation of the expectation would raise (an ANSI cast of a
+    string that is no number, date or boolean); None when no row can make it raise."""
+    built = _build(exp_type, kwargs, schema)
+    if built is None or built[1] is None:
+        return None
+    return F.coalesce(built[1], F.lit(False))
+
+
+def _build(
+    exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str] | T.StructType
+) -> tuple[Column, Column | None] | None:
+    """``(unexpected, unevaluable or None)`` of a row-level type, None for table-level/aggregate types."""
     builder = _BUILDERS.get(exp_type)
     if builder is None:
         if exp_type in _TABLE_LEVEL_TYPES:
@@ -94,10 +125,11 @@ def unexpected_condition(
             f"{exp_type}: no row-level Spark predicate is implemented for this expectation type "
             f"(supported: {', '.join(sorted(_BUILDERS))}); use a supported type or on_fail 'warn'"
         )
-    _check_columns(exp_type, kwargs, list(df_columns))
+    types = {f.name: f.dataType for f in df_columns.fields} if isinstance(df_columns, T.StructType) else {}
+    _check_columns(exp_type, kwargs, list(types) or list(df_columns))
     params = ge_kwargs(exp_type, kwargs)
     in_domain = _row_condition(params["row_condition"])
-    return F.coalesce(builder(params, in_domain), F.lit(False))
+    return builder(params, in_domain, types)
 
 
 def ge_kwargs(exp_type: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,43 +195,131 @@ def _condition_sql(condition: Mapping[str, Any]) -> str:
     raise PredicateError(f"unknown row_condition type {kind!r} in {dict(condition)!r}")
 
 
+# --- comparisons across types: Spark 4's ANSI coercion, with try_cast ----------------------
+
+Types = Mapping[str, T.DataType]
+_INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+_FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
+
+
+def _string_target(other: T.DataType | None) -> T.DataType | None:
+    """The type Spark 4 (ANSI) casts a STRING operand to when it is compared with ``other`` (measured
+    on the analysed plans: ``cast(s AS BIGINT) = 1``, ``cast(s AS DOUBLE) = 1.5``); None: no cast."""
+    if isinstance(other, _INTEGRAL):
+        return T.LongType()
+    if isinstance(other, _FRACTIONAL):
+        return T.DoubleType()
+    if isinstance(other, T.DateType | T.TimestampType | T.TimestampNTZType | T.BooleanType):
+        return other
+    return None
+
+
+def _literal_type(value: Any) -> T.DataType | None:
+    """The Spark type of ``F.lit(value)``, as far as the coercion of strings cares."""
+    if isinstance(value, bool):
+        return T.BooleanType()
+    if isinstance(value, int):
+        return T.LongType()
+    if isinstance(value, float | decimal.Decimal):
+        return T.DoubleType()
+    if isinstance(value, datetime.datetime):
+        return T.TimestampType()
+    if isinstance(value, datetime.date):
+        return T.DateType()
+    if isinstance(value, str):
+        return T.StringType()
+    return None
+
+
+def _coerced(operand: Column, own: T.DataType | None, other: T.DataType | None) -> tuple[Column, Column | None]:
+    """``operand`` as Spark compares it with a value of type ``other``, cast with ``try_cast`` where Spark
+    would cast a string; and TRUE where that cast fails (Spark's cast would raise), None if it cannot."""
+    target = _string_target(other) if isinstance(own, T.StringType) else None
+    if target is None:
+        return operand, None
+    cast = operand.try_cast(target)
+    return cast, operand.isNotNull() & cast.isNull()
+
+
+def _value_type(values: Iterable[Any]) -> T.DataType | None:
+    """The type a list of literals is compared as: double if any is fractional, else its first
+    non-string value's (Spark widens strings to it), else string."""
+    types = [_literal_type(value) for value in values if value is not None]
+    others = [t for t in types if not isinstance(t, T.StringType)]
+    if any(isinstance(t, T.DoubleType) for t in others):
+        return T.DoubleType()
+    return others[0] if others else (types[0] if types else None)
+
+
+def _either(*conditions: Column | None) -> Column | None:
+    present = [condition for condition in conditions if condition is not None]
+    return reduce(lambda a, b: a | b, present) if present else None
+
+
 # --- column-map expectations: nulls are skipped -------------------------------------------
 
 
-def _column_map(expected: Callable[[Column, Mapping[str, Any]], Column]) -> Callable:
-    """GE's column-map rule: unexpected = in domain AND value not null AND NOT expected."""
+def _column_map(expected: Callable[[Column, Mapping[str, Any], Types], tuple[Column, Column | None]]) -> Callable:
+    """GE's column-map rule: unexpected = in domain AND value not null AND NOT expected.
 
-    def build(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    ``expected`` returns the condition and where it cannot be evaluated (see :func:`_coerced`).
+    """
+
+    def build(kwargs: Mapping[str, Any], in_domain: Column, types: Types) -> tuple[Column, Column | None]:
         column = _col(kwargs["column"])
-        return in_domain & column.isNotNull() & ~expected(column, kwargs)
+        condition, unevaluable = expected(column, kwargs, types)
+        considered = in_domain & column.isNotNull()
+        return considered & ~condition, None if unevaluable is None else considered & unevaluable
 
     return build
 
 
-def _in_set(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    value_set = kwargs["value_set"]
-    return F.lit(True) if value_set is None else is_in(kwargs["column"], value_set)
+def _set_comparison(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
+    """``column IN value_set`` as Spark compares them, and where that comparison would raise.
+
+    A string column meeting numbers (or dates, booleans) is cast as in :func:`_coerced`; a string
+    literal meeting a non-string type is cast with ``try_cast`` too: if it cannot be cast, GE's query
+    raises whatever the row, so every row is unevaluable.
+    """
+    name, values = kwargs["column"], list(kwargs["value_set"])
+    own, value_type = types.get(name), _value_type(values)
+    operand, unevaluable = _coerced(column, own, value_type)
+    target = _string_target(own) or (_string_target(value_type) if isinstance(own, T.StringType) else None)
+    if target is None or not any(isinstance(value, str) for value in values):
+        return is_in(name if operand is column else operand, values), unevaluable
+    cast = [F.lit(value).try_cast(target) if isinstance(value, str) else value for value in values]
+    bad = [literal.isNull() for literal, value in zip(cast, values, strict=True) if isinstance(value, str)]
+    return is_in(operand, cast), _either(unevaluable, *bad)
 
 
-def _not_in_set(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    value_set = kwargs["value_set"]
-    return F.lit(True) if value_set is None else ~is_in(kwargs["column"], value_set)
+def _in_set(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
+    if kwargs["value_set"] is None:
+        return F.lit(True), None
+    return _set_comparison(column, kwargs, types)
 
 
-def is_in(column: str, values: Iterable[Any]) -> Column:
-    """``Column.isin(values)`` on column ``column``, built in one call to the JVM.
+def _not_in_set(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
+    if kwargs["value_set"] is None:
+        return F.lit(True), None
+    contained, unevaluable = _set_comparison(column, kwargs, types)
+    return ~contained, unevaluable
+
+
+def is_in(column: str | Column, values: Iterable[Any]) -> Column:
+    """``Column.isin(values)`` on ``column`` (a name, or an expression), built in one call to the JVM.
 
     ``Column.isin`` makes one Py4J call per value: 2 to 3 s for the 4,000 tail numbers of the flights suite,
     paid each time the predicate is built. Where every value has an exact Spark SQL literal (str, int, float,
-    bool, None) this parses one ``IN (...)`` expression instead; Spark's optimizer turns either into the same
-    hash-set lookup (``InSet``). Other values (dates, decimals) take ``Column.isin``.
+    bool, None) and ``column`` is a name, this parses one ``IN (...)`` expression instead; Spark's optimizer
+    turns either into the same hash-set lookup (``InSet``). Other values (dates, decimals) take ``Column.isin``.
     """
     values = list(values)
+    operand = _col(column) if isinstance(column, str) else column
     literals = [_sql_literal(value) for value in values]
-    if any(literal is None for literal in literals):
-        return _col(column).isin(values)
+    if not isinstance(column, str) or any(literal is None for literal in literals):
+        return operand.isin(values)
     if not literals:
-        return _col(column).isin([])
+        return operand.isin([])
     return F.expr(f"{_quoted(column)} IN ({', '.join(literals)})")
 
 
@@ -242,28 +362,30 @@ def _bounds(value: Column, kwargs: Mapping[str, Any], literal: Callable[[Any], A
     return reduce(lambda a, b: a & b, conditions)
 
 
-def _between(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    return _bounds(column, kwargs, F.lit)
+def _between(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
+    bounds = [kwargs[key] for key in ("min_value", "max_value") if kwargs[key] is not None]
+    operand, unevaluable = _coerced(column, types.get(kwargs["column"]), _value_type(bounds))
+    return _bounds(operand, kwargs, F.lit), unevaluable
 
 
-def _lengths_between(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    return _bounds(F.length(column), kwargs, lambda bound: bound)
+def _lengths_between(column: Column, kwargs: Mapping[str, Any], _types: Types) -> tuple[Column, Column | None]:
+    return _bounds(F.length(column), kwargs, lambda bound: bound), None
 
 
-def _matches(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    return column.rlike(kwargs["regex"])
+def _matches(column: Column, kwargs: Mapping[str, Any], _types: Types) -> tuple[Column, Column | None]:
+    return column.rlike(kwargs["regex"]), None
 
 
-def _not_matches(column: Column, kwargs: Mapping[str, Any]) -> Column:
-    return ~column.rlike(kwargs["regex"])
+def _not_matches(column: Column, kwargs: Mapping[str, Any], _types: Types) -> tuple[Column, Column | None]:
+    return ~column.rlike(kwargs["regex"]), None
 
 
 def _null_check(expect_null: bool) -> Callable:
     """Null expectations do not skip nulls."""
 
-    def build(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+    def build(kwargs: Mapping[str, Any], in_domain: Column, _types: Types) -> tuple[Column, Column | None]:
         column = _col(kwargs["column"])
-        return in_domain & (column.isNotNull() if expect_null else column.isNull())
+        return in_domain & (column.isNotNull() if expect_null else column.isNull()), None
 
     return build
 
@@ -282,9 +404,9 @@ def _unique_key(kwargs: Mapping[str, Any], in_domain: Column) -> tuple[Column, C
     return F.struct(column.alias("c0")), in_domain & column.isNotNull()
 
 
-def _unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+def _unique(kwargs: Mapping[str, Any], in_domain: Column, _types: Types) -> tuple[Column, None]:
     column = _col(kwargs["column"])
-    return _duplicated(column, in_domain & column.isNotNull())
+    return _duplicated(column, in_domain & column.isNotNull()), None
 
 
 def _kept_by_ignore_row_if(kwargs: Mapping[str, Any], columns: list[str]) -> Column:
@@ -306,8 +428,8 @@ def _compound_unique_key(kwargs: Mapping[str, Any], in_domain: Column) -> tuple[
     return F.struct(*[_col(name).alias(f"c{n}") for n, name in enumerate(columns)]), considered
 
 
-def _compound_unique(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
-    return _duplicated(*_compound_unique_key(kwargs, in_domain))
+def _compound_unique(kwargs: Mapping[str, Any], in_domain: Column, _types: Types) -> tuple[Column, None]:
+    return _duplicated(*_compound_unique_key(kwargs, in_domain)), None
 
 
 def uniqueness_key(exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterable[str]) -> tuple[Column, Column]:
@@ -329,21 +451,31 @@ def uniqueness_key(exp_type: str, kwargs: Mapping[str, Any], df_columns: Iterabl
 # --- pair and multicolumn map expectations: no null skipping, ignore_row_if instead -------------
 
 
-def _a_greater_than_b(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
-    a, b = _col(kwargs["column_A"]), _col(kwargs["column_B"])
-    kept = _kept_by_ignore_row_if(kwargs, [kwargs["column_A"], kwargs["column_B"]])
+def _pair(x: str, y: str, types: Types) -> tuple[Column, Column, Column | None]:
+    """Columns ``x`` and ``y`` as Spark compares them, and where that comparison would raise."""
+    a, a_unevaluable = _coerced(_col(x), types.get(x), types.get(y))
+    b, b_unevaluable = _coerced(_col(y), types.get(y), types.get(x))
+    return a, b, _either(a_unevaluable, b_unevaluable)
+
+
+def _a_greater_than_b(kwargs: Mapping[str, Any], in_domain: Column, types: Types) -> tuple[Column, Column | None]:
+    a, b, unevaluable = _pair(kwargs["column_A"], kwargs["column_B"], types)
+    kept = in_domain & _kept_by_ignore_row_if(kwargs, [kwargs["column_A"], kwargs["column_B"]])
     expected = ((a >= b) | a.eqNullSafe(b)) if kwargs["or_equal"] else (a > b)
-    return in_domain & kept & ~expected
+    return kept & ~expected, None if unevaluable is None else kept & unevaluable
 
 
-def _unique_within_record(kwargs: Mapping[str, Any], in_domain: Column) -> Column:
+def _unique_within_record(kwargs: Mapping[str, Any], in_domain: Column, types: Types) -> tuple[Column, Column | None]:
     columns = list(kwargs["column_list"])
-    kept = _kept_by_ignore_row_if(kwargs, columns)
-    repeats = [_col(x).eqNullSafe(_col(y)) for x, y in combinations(columns, 2)]
-    return in_domain & kept & reduce(lambda a, b: a | b, repeats, F.lit(False))
+    kept = in_domain & _kept_by_ignore_row_if(kwargs, columns)
+    pairs = [_pair(x, y, types) for x, y in combinations(columns, 2)]
+    repeats = [a.eqNullSafe(b) for a, b, _ in pairs]
+    unevaluable = _either(*[pair_unevaluable for _, _, pair_unevaluable in pairs])
+    return kept & reduce(lambda a, b: a | b, repeats, F.lit(False)), None if unevaluable is None else kept & unevaluable
 
 
-_BUILDERS: dict[str, Callable[[Mapping[str, Any], Column], Column]] = {
+Builder = Callable[[Mapping[str, Any], Column, Types], tuple[Column, Column | None]]
+_BUILDERS: dict[str, Builder] = {
     "expect_column_values_to_not_be_null": _null_check(expect_null=False),
     "expect_column_values_to_be_null": _null_check(expect_null=True),
     "expect_column_values_to_be_in_set": _column_map(_in_set),

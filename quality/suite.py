@@ -61,7 +61,11 @@ class Suite:
     source: str
 
     def resolve(self, parameters: Mapping[str, Any]) -> list[tuple[Expectation, dict]]:
-        """Return each expectation with its kwargs, ``{"$PARAMETER": name}`` replaced by its value."""
+        """Return each expectation with its kwargs, each ``{"$PARAMETER": expression}`` replaced by its value.
+
+        A supplied name is taken as is; any other expression (``now() - timedelta(weeks=52)``,
+        ``limit * 2``) is evaluated by GE's own suite-parameter parser, so the value is GE's.
+        """
         return [(exp, self._resolve_kwargs(exp, parameters)) for exp in self.expectations]
 
     def _resolve_kwargs(self, exp: Expectation, parameters: Mapping[str, Any]) -> dict:
@@ -73,12 +77,21 @@ class Suite:
             elif parameter in parameters:
                 resolved[key] = parameters[parameter]
             else:
-                raise SuiteError(
-                    f"suite {self.name!r} ({self.source}): expectation {exp.name!r} needs parameter "
-                    f"{parameter!r} for {key!r}, but it was not supplied "
-                    f"(supplied: {sorted(parameters) or 'none'})"
-                )
+                resolved[key] = self._evaluate(exp, key, parameter, parameters)
         return resolved
+
+    def _evaluate(self, exp: Expectation, key: str, expression: str, parameters: Mapping[str, Any]) -> Any:
+        """``expression`` as GE evaluates it (GE's parser; imported only for expressions)."""
+        from great_expectations.core.suite_parameters import parse_suite_parameter
+
+        try:
+            return parse_suite_parameter(expression, suite_parameters=dict(parameters))
+        except Exception as exc:  # GE's SuiteParameterError, or a pyparsing error for odd input
+            raise SuiteError(
+                f"suite {self.name!r} ({self.source}): expectation {exp.name!r} needs parameter "
+                f"{expression!r} for {key!r}, but Great Expectations cannot evaluate it with the supplied "
+                f"parameters (supplied: {sorted(parameters) or 'none'}): {exc}"
+            ) from exc
 
 
 def parameter_name(value: Any) -> str | None:

@@ -212,10 +212,16 @@ def _comparable(result):
     config["meta"] = dict(config["meta"], baton={k: v for k, v in config["meta"]["baton"].items() if k not in own})
     info = result["exception_info"]
     if "raised_exception" in info:
-        info = dict(info, exception_traceback=bool(info["exception_traceback"]))
+        info = dict(info, exception_traceback=bool(info["exception_traceback"]),
+                    exception_message=_message(info["exception_message"]))
     else:  # keyed by metric configuration ids, which contain the batch id
-        info = sorted(item["exception_message"] for item in info.values())
+        info = sorted(_message(item["exception_message"]) for item in info.values())
     return dict(result, expectation_config=config, exception_info=info)
+
+
+def _message(message):
+    """An error message's first line: Spark appends the plan (with per-run expression ids) or the JVM stack."""
+    return message if message is None else message.split("\n")[0]
 
 
 def _assert_same_as_ge(ge_result, compiled_result, suite):
@@ -260,8 +266,8 @@ HASH_PATHS = pytest.mark.parametrize("driver_hashes", [DRIVER_HASHES, 0], ids=["
 @given(data=rows)
 def test_uniqueness_types_equal_ge(spark, ge, compiled, data):
     """Both ways of finding duplicated hashes (sorted on the driver, a shuffle) against one GE run."""
-    paths = {"driver-sort": mock.patch("quality.compiled.DRIVER_HASHES", DRIVER_HASHES),
-             "shuffle": mock.patch("quality.compiled.DRIVER_HASHES", 0)}
+    paths = {"driver-sort": mock.patch("quality.compiled.uniqueness.DRIVER_HASHES", DRIVER_HASHES),
+             "shuffle": mock.patch("quality.compiled.uniqueness.DRIVER_HASHES", 0)}
     actual = _differential(spark, ge, compiled, data, UNIQUENESS, "uniqueness", paths)
     assert {_evaluator(r) for r in actual["results"]} == {COMPILED}
 
@@ -292,7 +298,7 @@ def test_float_aggregates_next_to_uniqueness(spark, ge, compiled, broadcast_keys
     """Duplicates are found after the aggregation, so sums are added in the scan's order, as GE adds them,
     whether the uniqueness flag then joins the duplicated keys or keeps GE's window."""
     data = [(i % 11, (i * 0.1) ** 3 - 7.3, i * 1.7, i, -i, f"s{i}", None, None) for i in range(40)]
-    with mock.patch("quality.compiled.BROADCAST_KEYS", broadcast_keys):
+    with mock.patch("quality.compiled.uniqueness.BROADCAST_KEYS", broadcast_keys):
         actual = _differential(spark, ge, compiled, data, _pick("unique_id", "mean_x", "sum_x", "stdev_x", "min_x"),
                                "mixed")
     assert actual["results"][0]["result"]["unexpected_count"] == 40
@@ -339,16 +345,19 @@ def test_unsupported_types_and_columns_run_through_ge_in_suite_order(spark, ge, 
     assert actual["results"][5]["exception_info"]  # GE's TypeError: mean of a string column
 
 
-def test_a_plan_spark_rejects_at_run_time_falls_back_to_ge(spark, ge, compiled):
-    """Comparing strings with numbers fails under ANSI mode only when rows are read."""
-    data = [(1, 1.0, 1.0, 1, 1, "x", None, None)]
+def test_an_aggregate_spark_rejects_at_run_time_sends_only_its_expectation_to_ge(spark, ge, compiled):
+    """Comparing strings with numbers fails under ANSI mode only when rows are read: that expectation
+    alone goes to GE, the rest of the suite stays compiled."""
+    data = [(1, 1.0, 1.0, 1, 1, "x", None, None), (2, 2.0, 1.0, 1, 1, "3", None, None)]
     expectations = [
         BY_NAME["not_null_x"],
-        _exp("expect_column_values_to_be_between", "between_s", column="s", min_value=0),
+        _exp("expect_column_distinct_values_to_be_in_set", "distinct_s_numbers", column="s", value_set=[1, 3]),
+        BY_NAME["mean_x"],
     ]
     actual = _differential(spark, ge, compiled, data, expectations, "run_time_error")
-    assert {_evaluator(r) for r in actual["results"]} == {GREAT_EXPECTATIONS}
-    assert "Spark rejected the compiled plan" in actual["meta"]["baton"]["fallback"]
+    assert [_evaluator(r) for r in actual["results"]] == [COMPILED, GREAT_EXPECTATIONS, COMPILED]
+    assert actual["meta"]["baton"]["fallback"] is None
+    assert "Spark raised" in actual["results"][1]["expectation_config"]["meta"]["baton"]["delegated_because"]
 
 
 def test_rejected_kwargs_name_suite_and_expectation(spark, compiled):
@@ -477,7 +486,7 @@ def test_flags_from_the_compiled_projection_equal_the_predicates_flags(spark, co
     suite = _suite("gate", GATE_SUITE)
     df = spark.createDataFrame(data, SCHEMA).withColumn("row", F.monotonically_increasing_id())
     result = evaluate(df, suite, {}, compiled)
-    expected = flag_rows(df, routed_conditions(suite, {}, df.columns))
+    expected = flag_rows(df, routed_conditions(suite, {}, df))
     assert result.flagged.columns == [*df.columns, FAILED_COLUMN]
     flags = {row["row"]: sorted(row[FAILED_COLUMN]) for row in result.flagged.collect()}
     assert flags == {row["row"]: sorted(row[FAILED_COLUMN]) for row in expected.collect()}
@@ -505,8 +514,8 @@ def test_uniqueness_flags_join_the_duplicated_keys_found_in_one_aggregation(spar
 def test_hash_collisions_never_flag_a_row(spark, ge, compiled, driver_hashes):
     """Every key hashes alike: all rows are candidates, and the exact keys decide (two ids repeat)."""
     data = [(i if i < 8 else 3, float(i), 0.0, i, i, f"s{i}", None, None) for i in range(10)]
-    with mock.patch("quality.compiled.DRIVER_HASHES", driver_hashes), \
-            mock.patch("quality.compiled._key_hash", lambda key: F.lit(7).cast("long")):
+    with mock.patch("quality.compiled.uniqueness.DRIVER_HASHES", driver_hashes), \
+            mock.patch("quality.compiled.uniqueness._key_hash", lambda key: F.lit(7).cast("long")):
         actual = _differential(spark, ge, compiled, data, _pick("unique_id", "compound_id_s", "unique_x"), "collide")
     assert [r["result"]["unexpected_count"] for r in actual["results"]] == [3, 0, 0]
 
@@ -541,7 +550,7 @@ def test_when_no_row_fails_the_split_is_the_input_and_nothing(spark, compiled):
 
 
 def test_a_persisted_projection_serves_the_split(spark, compiled, monkeypatch):
-    monkeypatch.setattr("quality.compiled.BROADCAST_KEYS", 0)  # too many duplicated keys: windows, persisted
+    monkeypatch.setattr("quality.compiled.uniqueness.BROADCAST_KEYS", 0)  # too many duplicated keys: windows, persisted
     suite = _suite("gate", GATE_SUITE)
     # both rows repeat id 1 (correct); the first also has x < 0 (quarantine), so only the second is correctable
     df = spark.createDataFrame([(1, -1.0, 0.0, 1, 1, "a", None, None), (1, 2.0, 0.0, 2, 1, "b", None, None)], SCHEMA)
