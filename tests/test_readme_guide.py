@@ -66,8 +66,11 @@ def test_the_worked_example_runs_as_written(tmp_path, spark):
     assert all(line in ran.stdout for line in console_lines(readme)), ran.stdout  # the orphan, the drop
 
     bucket = project / "workflow"
-    teams = spark.read.parquet(str(bucket / paths.StagePaths("league-2", "Ingest").output("teams")))
-    assert sorted(r.region for r in teams.collect()) == ["EU", "NA", "OC", "SA"]  # NA is a region, not a null
+    ingested = paths.StagePaths("league-2", "Ingest").output("teams")
+    teams = spark.read.parquet(str(bucket / ingested))
+    assert sorted(r.region or "<null>" for r in teams.collect()) == ["<null>", "EU", "EU", "NA", "NA", "OC", "OC"]
+    read = json.loads((bucket / paths.manifest_key(ingested)).read_text())["read"]
+    assert (read["nullValue"], read["nullsRead"]["region"]) == ("", 1)  # the empty field, counted; NA is text
 
     validate = json.loads((bucket / paths.StagePaths("league-2", "Validate").verdict).read_text())
     players = validate["datasets"]["players"]
