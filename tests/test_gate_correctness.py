@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from test_quality_compiled import _assert_same_as_ge, _evaluator
+from test_quality_compiled import _assert_same_as_ge, _evaluator, _name
 
 from quality.compiled import COMPILED, GREAT_EXPECTATIONS, CompiledEvaluator
 from quality.gate import GreatExpectationsEvaluator, evaluate
@@ -137,3 +137,28 @@ def test_a_parameter_expression_ge_cannot_evaluate_names_suite_and_expectation()
     suite = _suite(_exp(BETWEEN, "bounded", column="n", min_value={"$PARAMETER": "limit * 2"}))
     with pytest.raises(SuiteError, match=r"suite 'correctness'.*expectation 'bounded'.*limit \* 2"):
         suite.resolve({})
+
+
+def test_aggregates_that_fail_together_on_a_column_give_ges_error_text(spark, ge, compiled):
+    """GE computes a graph round's column aggregates in one Spark query; when it fails, GE retries each alone
+    and gives every failing one the last error. Here they fail with one text, so GE's text is determined."""
+    df = spark.createDataFrame([(1, "5", 1.5), (2, "abc", 2.5), (3, None, 4.0)], "id int, s string, n double")
+    aggregates = [
+        _exp(f"expect_column_{metric}_to_be_between", f"{metric}_{column}", on_fail="warn", column=column,
+             min_value=-1e9, max_value=1e9)
+        for column in ("s", "n") for metric in ("min", "max", "mean", "sum", "stdev", "median")
+    ]
+    suite = _suite(
+        _exp(NOT_NULL, "not_null_id", column="id"),
+        *aggregates,
+        _exp("expect_column_quantile_values_to_be_between", "quantiles_s", on_fail="warn", column="s",
+             quantile_ranges={"quantiles": [0.5], "value_ranges": [[0, 10]]}),
+        _exp(BETWEEN, "between_s", column="s", min_value=1, max_value=10),
+        _exp("expect_column_unique_value_count_to_be_between", "distinct_id", column="id", min_value=1),
+    )
+    expected, actual = ge.validate(df, suite, {}), compiled.validate(df, suite, {})
+    _assert_same_as_ge(expected, actual, suite)
+    evaluators = {_name(r): _evaluator(r) for r in actual["results"]}
+    assert evaluators["not_null_id"] == evaluators["distinct_id"] == COMPILED
+    assert evaluators["min_n"] == evaluators["sum_n"] == COMPILED
+    assert evaluators["sum_s"] == evaluators["stdev_s"] == GREAT_EXPECTATIONS
