@@ -31,7 +31,7 @@ demo: install
 test: install
 	@scripts/check-java.sh
 	@scripts/check-node.sh
-	@SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest; rc=$$?; \
+	@SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 --dist loadfile; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-fast: install
