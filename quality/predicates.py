@@ -39,7 +39,7 @@ from functools import reduce
 from itertools import combinations
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -284,12 +284,40 @@ def _set_comparison(column: Column, kwargs: Mapping[str, Any], types: Types) -> 
     name, values = kwargs["column"], list(kwargs["value_set"])
     own, value_type = types.get(name), _value_type(values)
     operand, unevaluable = _coerced(column, own, value_type)
-    target = _string_target(own) or (_string_target(value_type) if isinstance(own, T.StringType) else None)
+    target = _set_literal_target(own, value_type)
     if target is None or not any(isinstance(value, str) for value in values):
         return is_in(name if operand is column else operand, values), unevaluable
     cast = [F.lit(value).try_cast(target) if isinstance(value, str) else value for value in values]
     bad = [literal.isNull() for literal, value in zip(cast, values, strict=True) if isinstance(value, str)]
     return is_in(operand, cast), _either(unevaluable, *bad)
+
+
+def _set_literal_target(own: T.DataType | None, value_type: T.DataType | None) -> T.DataType | None:
+    """The type a value set's string literals are cast to when compared with a column of type ``own``."""
+    return _string_target(own) or (_string_target(value_type) if isinstance(own, T.StringType) else None)
+
+
+def uncastable_literals(exp_type: str, kwargs: Mapping[str, Any], schema: T.StructType,
+                        spark: SparkSession) -> list[str]:
+    """The strings of an in-set or not-in-set ``value_set`` that Spark cannot cast to the type they are
+    compared as (``'abc'`` against a double column).
+
+    GE's query casts them under ANSI mode and raises whatever the rows, even when no row is compared
+    (an empty frame, an all-null column), so this is decided from the suite and the schema rather than
+    counted over rows. The casts are constant-folded into a local relation: no Spark job runs.
+    """
+    if exp_type not in _SET_TYPES:
+        return []
+    params = ge_kwargs(exp_type, kwargs)
+    values = params["value_set"]
+    strings = [value for value in values or () if isinstance(value, str)]
+    own = {f.name: f.dataType for f in schema.fields}.get(params["column"])
+    target = _set_literal_target(own, _value_type(values or ()))
+    if target is None or not strings:
+        return []
+    casts = ", ".join(f"try_cast({_sql_literal(value)} AS {target.simpleString()}) IS NULL" for value in strings)
+    failed = spark.sql(f"SELECT {casts}").first()
+    return [value for value, bad in zip(strings, failed, strict=True) if bad]
 
 
 def _in_set(column: Column, kwargs: Mapping[str, Any], types: Types) -> tuple[Column, Column | None]:
@@ -491,5 +519,6 @@ _BUILDERS: dict[str, Builder] = {
 }
 
 ROW_LEVEL_TYPES = frozenset(_BUILDERS)
+_SET_TYPES = frozenset({"expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"})
 # types whose predicate holds a window function (one shuffle per distinct key)
 WINDOW_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})

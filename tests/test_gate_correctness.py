@@ -162,3 +162,21 @@ def test_aggregates_that_fail_together_on_a_column_give_ges_error_text(spark, ge
     assert evaluators["not_null_id"] == evaluators["distinct_id"] == COMPILED
     assert evaluators["min_n"] == evaluators["sum_n"] == COMPILED
     assert evaluators["sum_s"] == evaluators["stdev_s"] == GREAT_EXPECTATIONS
+
+
+@pytest.mark.parametrize(
+    ("schema", "rows"),
+    [("id int, v double", [(0, None), (1, None)]), ("id int, v double", [])],
+    ids=["all-null", "empty"],
+)
+@pytest.mark.parametrize("exp_type", ["expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"])
+def test_a_value_set_string_that_cannot_be_cast_is_ges_error_whatever_the_rows(spark, ge, compiled, schema, rows,
+                                                                            exp_type):
+    """GE's query casts 'abc' to the column's type and raises even when no row is compared (all null, none)."""
+    df = spark.createDataFrame(rows, schema)
+    suite = _suite(_exp(NOT_NULL, "not_null_id", column="id"),
+                   _exp(exp_type, "set_v", column="v", value_set=["5", "abc", "é", "true"]))
+    expected, actual = ge.validate(df, suite, {}), compiled.validate(df, suite, {})
+    _assert_same_as_ge(expected, actual, suite)
+    assert actual["results"][1]["success"] is False
+    assert [_evaluator(r) for r in actual["results"]] == [COMPILED, GREAT_EXPECTATIONS]

@@ -40,6 +40,7 @@ from quality.predicates import (
     WINDOW_TYPES,
     PredicateError,
     _col,
+    uncastable_literals,
     unevaluable_condition,
     unexpected_condition,
     uniqueness_key,
@@ -278,6 +279,11 @@ class CompiledSuite:
             if item.compiled and item.config.type in ROW_LEVEL_TYPES:
                 kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
                 try:
+                    bad = uncastable_literals(item.config.type, kwargs, self.df.schema, self.df.sparkSession)
+                    if bad:
+                        item.delegate_reason = (f"value_set string(s) {bad} cannot be cast as Great Expectations' "
+                                                "Spark query casts them (ANSI); Great Expectations raises")
+                        continue
                     self.conditions[item.index] = unexpected_condition(item.config.type, kwargs, self.df.schema)
                     unevaluable = unevaluable_condition(item.config.type, kwargs, self.df.schema)
                     if unevaluable is not None:
