@@ -119,7 +119,7 @@ def test_every_compiled_type_meets_the_awkward_types():
     assert {exp["type"] for exp in EXPECTATIONS} == COMPILED_TYPES
 
 
-@settings(max_examples=6, **AWKWARD)
+@settings(max_examples=3, **AWKWARD)
 @given(frame=frames())
 def test_awkward_types_equal_ge_field_by_field(spark, ge, compiled, frame):
     schema, rows = frame
