@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 import conf
 from orchestration import cli, pipelines
 from orchestration.deploy.app import synth
-from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, GREAT_EXPECTATIONS, glue_jobs
+from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, GLUE_PYTHON_MODULES, glue_jobs
 from orchestration.deploy.settings import load as load_settings
 from orchestration.generate import generate
 
@@ -190,15 +190,16 @@ def test_one_glue_job_per_glue_job_of_the_declaration(assemblies, name):
                         "ScriptLocation": f"{settings.artifacts_uri}/{spec.job.script}"},
             "DefaultArguments": Match.object_like({
                 "--extra-py-files": f"{settings.artifacts_uri}/baton-jobs.zip",
-                "--additional-python-modules": GREAT_EXPECTATIONS,
+                "--additional-python-modules": "great-expectations==1.24.1,openlineage-python==1.54.0",
                 "--enable-continuous-cloudwatch-log": "true"}),
             "SecurityConfiguration": Match.any_value(),
         })
 
 
-def test_glue_pins_the_great_expectations_of_the_lock_file():
+def test_glue_installs_the_pins_of_the_lock_file():
     lock = Path(__file__).parents[1].joinpath("requirements.lock").read_text().splitlines()
-    assert GREAT_EXPECTATIONS.replace("-", "_") in [line.split()[0] for line in lock if line]
+    pins = {line.split()[0].lower().replace("_", "-") for line in lock if line and not line.startswith("#")}
+    assert set(GLUE_PYTHON_MODULES) <= pins
 
 
 def test_glue_role_reads_and_writes_only_its_prefixes(assemblies):

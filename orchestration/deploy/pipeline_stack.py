@@ -29,8 +29,9 @@ from orchestration.deploy.shared import SharedStack
 from orchestration.generate import generate, to_json
 from orchestration.pipeline import Job, Pipeline
 
-# Glue does not ship great-expectations; Glue installs it with pip at job start (--additional-python-modules).
-GREAT_EXPECTATIONS = "great-expectations==1.24.1"
+# Glue ships neither great-expectations nor openlineage-python (the stage runtime's lineage events): Glue
+# installs them with pip at job start (--additional-python-modules), pinned as in requirements.lock.
+GLUE_PYTHON_MODULES = ("great-expectations==1.24.1", "openlineage-python==1.54.0")
 GLUE_VERSION = "6.0"  # Spark 4.1.1, Python 3.13, Java 17: the runtime matching the pinned pyspark 4.1
 ALERT_TOPIC_ARN = "AlertTopicArn"  # the definition substitution that replaces conf's topic ARN
 FAILED_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
@@ -191,7 +192,7 @@ class PipelineStack(cdk.Stack):
             security_configuration=security.ref,
             default_arguments={
                 "--extra-py-files": f"{code}/baton-jobs.zip",
-                "--additional-python-modules": GREAT_EXPECTATIONS,
+                "--additional-python-modules": ",".join(GLUE_PYTHON_MODULES),
                 "--enable-continuous-cloudwatch-log": "true",
                 "--enable-metrics": "true",
                 "--job-language": "python",
