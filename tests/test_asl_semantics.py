@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from test_asl_executor import run, single
 
 from orchestration.asl import (
     DefinitionError,
@@ -28,18 +29,6 @@ START = datetime(2024, 1, 1, tzinfo=UTC)
 TOO_BIG = "x" * MAX_PAYLOAD_BYTES
 DATA_LIMIT_CAUSE = ("The state/task '{}' returned a result with a size exceeding the maximum number of bytes "
                     "service limit.")
-
-
-def run(definition, data=None, **kwargs):
-    kwargs.setdefault("clock", FakeClock(START))
-    kwargs.setdefault("name", "test-run")
-    return load_definition(definition).execute(data, **kwargs)
-
-
-def single(state: dict) -> dict:
-    if state["Type"] not in ("Choice", "Succeed", "Fail"):
-        state = {**state, "End": True}
-    return {"StartAt": "S", "States": {"S": state}}
 
 
 def task(resource: str = LAMBDA, **fields) -> dict:

