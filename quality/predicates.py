@@ -519,6 +519,10 @@ _BUILDERS: dict[str, Builder] = {
 }
 
 ROW_LEVEL_TYPES = frozenset(_BUILDERS)
-_SET_TYPES = frozenset({"expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"})
+# value_set expectations whose GE query casts the set's strings to the column's type (the distinct-value
+# ones included: delegating them to GE when a string cannot be cast gives GE's own result either way)
+_SET_TYPES = frozenset({"expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+                        "expect_column_distinct_values_to_be_in_set", "expect_column_distinct_values_to_contain_set",
+                        "expect_column_distinct_values_to_equal_set"})
 # types whose predicate holds a window function (one shuffle per distinct key)
 WINDOW_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})

@@ -169,7 +169,8 @@ def test_aggregates_that_fail_together_on_a_column_give_ges_error_text(spark, ge
     [("id int, v double", [(0, None), (1, None)]), ("id int, v double", [])],
     ids=["all-null", "empty"],
 )
-@pytest.mark.parametrize("exp_type", ["expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"])
+@pytest.mark.parametrize("exp_type", ["expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
+                                      "expect_column_distinct_values_to_be_in_set"])
 def test_a_value_set_string_that_cannot_be_cast_is_ges_error_whatever_the_rows(spark, ge, compiled, schema, rows,
                                                                             exp_type):
     """GE's query casts 'abc' to the column's type and raises even when no row is compared (all null, none)."""

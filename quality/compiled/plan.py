@@ -255,6 +255,11 @@ class CompiledSuite:
         missing = [name for name in domain_columns(item) if name not in self.df.columns]
         if missing:
             return f"column(s) {missing} are not columns of the DataFrame"
+        kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
+        bad = uncastable_literals(exp_type, kwargs, self.df.schema, self.df.sparkSession)
+        if bad:
+            return (f"value_set string(s) {bad} cannot be cast as Great Expectations' Spark query casts them "
+                    "(ANSI); Great Expectations raises")
         allowed = AGGREGATE_TYPES.get(exp_type)
         column = item.config.kwargs.get("column")
         if allowed and not isinstance(self.df.schema[column].dataType, allowed):
@@ -279,11 +284,6 @@ class CompiledSuite:
             if item.compiled and item.config.type in ROW_LEVEL_TYPES:
                 kwargs = {k: v for k, v in item.config.kwargs.items() if k != "batch_id"}
                 try:
-                    bad = uncastable_literals(item.config.type, kwargs, self.df.schema, self.df.sparkSession)
-                    if bad:
-                        item.delegate_reason = (f"value_set string(s) {bad} cannot be cast as Great Expectations' "
-                                                "Spark query casts them (ANSI); Great Expectations raises")
-                        continue
                     self.conditions[item.index] = unexpected_condition(item.config.type, kwargs, self.df.schema)
                     unevaluable = unevaluable_condition(item.config.type, kwargs, self.df.schema)
                     if unevaluable is not None:
