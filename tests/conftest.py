@@ -19,3 +19,19 @@ def spark():
     session = get_spark("baton-tests", master="local[1]", shuffle_partitions=1)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="module")
+def ge():
+    """Great Expectations' own evaluator, the reference the compiled gate is compared with."""
+    from quality.evaluators import GreatExpectationsEvaluator
+
+    return GreatExpectationsEvaluator()
+
+
+@pytest.fixture(scope="module")
+def compiled(ge):
+    """The compiled gate, delegating to ``ge`` what it does not compile."""
+    from quality.compiled import CompiledEvaluator
+
+    return CompiledEvaluator(fallback=ge)

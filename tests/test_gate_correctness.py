@@ -13,8 +13,8 @@ import datetime
 import pytest
 from test_quality_compiled import _assert_same_as_ge, _evaluator, _name
 
-from quality.compiled import COMPILED, GREAT_EXPECTATIONS, CompiledEvaluator
-from quality.gate import GreatExpectationsEvaluator, evaluate
+from quality.compiled import COMPILED, GREAT_EXPECTATIONS
+from quality.gate import evaluate
 from quality.suite import suite_from_dict
 
 
@@ -24,16 +24,6 @@ def _exp(exp_type, name, on_fail="quarantine", **kwargs):
 
 def _suite(*expectations):
     return suite_from_dict({"name": "correctness", "expectations": list(expectations)})
-
-
-@pytest.fixture(scope="module")
-def ge():
-    return GreatExpectationsEvaluator()
-
-
-@pytest.fixture(scope="module")
-def compiled(ge):
-    return CompiledEvaluator(fallback=ge)
 
 
 BETWEEN = "expect_column_values_to_be_between"

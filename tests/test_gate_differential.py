@@ -17,13 +17,12 @@ from __future__ import annotations
 import datetime
 import math
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_quality_compiled import _comparable, _name
 
-from quality.compiled import COMPILED_TYPES, CompiledEvaluator
-from quality.gate import GreatExpectationsEvaluator, evaluate
+from quality.compiled import COMPILED_TYPES
+from quality.gate import evaluate
 from quality.suite import suite_from_dict
 
 NUMBER_STRINGS = ["5", "6", "60", "-1", "1.5", "1e3", " 7", "abc", "", "NaN", "Infinity", "0x1F", "９"]
@@ -103,16 +102,6 @@ AWKWARD = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 }
-
-
-@pytest.fixture(scope="module")
-def ge():
-    return GreatExpectationsEvaluator()
-
-
-@pytest.fixture(scope="module")
-def compiled(ge):
-    return CompiledEvaluator(fallback=ge)
 
 
 def test_every_compiled_type_meets_the_awkward_types():

@@ -185,16 +185,6 @@ def _suite(name, expectations):
     return suite_from_dict({"name": name, "expectations": expectations})
 
 
-@pytest.fixture(scope="module")
-def ge():
-    return GreatExpectationsEvaluator()
-
-
-@pytest.fixture(scope="module")
-def compiled(ge):
-    return CompiledEvaluator(fallback=ge)
-
-
 def _name(result):
     return result["expectation_config"]["meta"]["baton"]["name"]
 
