@@ -36,7 +36,7 @@ class StorageError(BatonError):
         self.uri = uri
         self.code = code
         tried = f" after {attempts} attempts" if attempts and attempts > 1 else ""
-        super().__init__(f"S3 {operation} of {uri} failed{tried} with {code}: {detail}", stage=stage, path=uri)
+        super().__init__(f"S3 {operation} failed{tried} with {code}: {detail}", stage=stage, path=uri)
 
 
 def retry_config(settings: Mapping[str, Any]) -> dict[str, Any]:

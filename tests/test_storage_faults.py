@@ -22,7 +22,7 @@ from s3_faults import FaultProxy
 
 from baton import paths, s3
 from baton.errors import MissingInputError
-from baton.stage import StageContext
+from baton.stage import JobSpec, StageContext, main_entry
 from baton.storage import S3Storage, read_json, write_json
 
 BUCKET, PREFIX = "baton-faults", "team"
@@ -168,7 +168,7 @@ def test_a_permanent_fault_fails_with_a_clear_error_and_leaves_nothing_a_reader_
     assert (error.operation, error.code, error.stage) == (operation, status if operation == "HeadObject" else code,
                                                           CURRENT)
     assert error.uri.startswith(f"s3://{BUCKET}/{PREFIX}/") and error.uri == error.path
-    assert f"S3 {operation} of s3://{BUCKET}/{PREFIX}/" in str(error) and str(error).startswith(f"stage {CURRENT}")
+    assert str(error).startswith(f"stage {CURRENT}, file {error.uri}: S3 {operation} failed ")
     assert len(proxy.requests(operation, key)) == attempts  # botocore's attempts, as configured; no other loop
     assert snapshot(direct, INPUT) == committed
     proxy.clear()
@@ -180,7 +180,7 @@ def test_a_permanent_fault_fails_with_a_clear_error_and_leaves_nothing_a_reader_
 
 def test_a_commit_cut_between_the_copies_and_success_is_refused_then_completed_by_a_retry(storage, direct, proxy):
     proxy.fail("PutObject", r"_SUCCESS$", "internal", times=100)
-    with pytest.raises(s3.StorageError, match="PutObject .*_SUCCESS failed after 4 attempts with InternalError"):
+    with pytest.raises(s3.StorageError, match="_SUCCESS: S3 PutObject failed after 4 attempts with InternalError"):
         commit(storage)
     assert direct.head_object(Bucket=BUCKET, Key=f"{PREFIX}/{paths.manifest_key(FINAL)}")  # data and manifest are in
     with pytest.raises(MissingInputError, match="is partial"):
@@ -193,11 +193,11 @@ def test_a_commit_cut_between_the_copies_and_success_is_refused_then_completed_b
 
 def test_a_missing_bucket_is_a_storage_error_naming_the_bucket(direct):
     missing = S3Storage("no-such-bucket", PREFIX, client=s3.client(SETTINGS), stage=CURRENT)
-    with pytest.raises(s3.StorageError, match=r"S3 PutObject of s3://no-such-bucket/team/a\.json failed "
+    with pytest.raises(s3.StorageError, match=r"file s3://no-such-bucket/team/a\.json: S3 PutObject failed "
                                               r"with NoSuchBucket") as raised:
         write_json(missing, "a.json", {})
     assert raised.value.code == "NoSuchBucket"
-    with pytest.raises(s3.StorageError, match="ListObjectsV2 .* with NoSuchBucket"):
+    with pytest.raises(s3.StorageError, match="S3 ListObjectsV2 failed with NoSuchBucket"):
         reader(missing).require_committed(INPUT, PREVIOUS)
 
 
@@ -215,3 +215,48 @@ def test_the_client_takes_its_retries_from_the_settings():
 def test_a_retry_setting_botocore_would_not_take_is_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         s3.retry_config(settings)
+
+
+# --- a stage job through the stage runtime (run_stage), its workflow bucket on S3 ---------------------------------
+# Spark has no S3 file system in this project's environment (no hadoop-aws), so the job's body is one whose work
+# is all in the workflow bucket's small objects: it reads the previous stage's committed manifest and writes its
+# verdict. The runtime around it is the real one: its S3 client comes from the settings (conf/local.json).
+
+def verdict_body(ctx: StageContext) -> None:
+    rows = ctx.committed_manifest(DATASET)["rows"]
+    ctx.write_object(ctx.paths.verdict, {"passed": True, "rows": rows})
+
+
+VERDICT_JOB = JobSpec(name="verdict", body=verdict_body)
+VERDICT = paths.StagePaths(EXECUTION, "Validate").verdict
+
+
+def run_verdict_job(monkeypatch) -> None:
+    monkeypatch.setattr("sys.argv", ["verdict.py", "--execution-id", EXECUTION, "--current-stage", "Validate",
+                                     "--previous-stage", PREVIOUS, "--workflow-bucket", f"s3://{BUCKET}/{PREFIX}"])
+    main_entry(VERDICT_JOB)
+
+
+def test_a_stage_job_on_s3_rides_out_faults_and_writes_the_same_bytes(spark, direct, proxy, monkeypatch):
+    run_verdict_job(monkeypatch)
+    clean = snapshot(direct, VERDICT)
+    direct.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/{VERDICT}")
+    rules = [proxy.fail("HeadObject", r"Ingest/output/flights/_SUCCESS$", "internal", times=2),
+             proxy.fail("GetObject", r"Ingest/output/flights/_manifest\.json$", "reset", times=2),
+             proxy.fail("PutObject", r"quality/verdict\.json$", "throttle", times=2)]
+    run_verdict_job(monkeypatch)
+    assert [rule.failed for rule in rules] == [2, 2, 2]
+    assert snapshot(direct, VERDICT) == clean and json.loads(next(iter(clean.values()))) == {"passed": True,
+                                                                                            "rows": 10}
+
+
+def test_a_stage_job_failing_for_good_on_s3_says_what_failed_where_and_exits_non_zero(spark, direct, proxy,
+                                                                                     monkeypatch, capsys):
+    proxy.fail("GetObject", r"Ingest/output/flights/_manifest\.json$", "denied", times=100)
+    with pytest.raises(SystemExit) as exited:
+        run_verdict_job(monkeypatch)
+    assert exited.value.code == s3.StorageError.exit_code
+    manifest = f"s3://{BUCKET}/{PREFIX}/{paths.manifest_key(INPUT)}"
+    assert capsys.readouterr().err == (f"baton: verdict failed: stage Validate, file {manifest}: "
+                                       "S3 GetObject failed with AccessDenied: Access Denied\n")
+    assert snapshot(direct, VERDICT) == {}
