@@ -13,6 +13,7 @@ code; what was committed before is unchanged and a reader refuses the dataset le
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -260,3 +261,31 @@ def test_a_stage_job_failing_for_good_on_s3_says_what_failed_where_and_exits_non
     assert capsys.readouterr().err == (f"baton: verdict failed: stage Validate, file {manifest}: "
                                        "S3 GetObject failed with AccessDenied: Access Denied\n")
     assert snapshot(direct, VERDICT) == {}
+
+
+# --- docs/reliability.md: the table of the faults above ------------------------------------------------------------
+HEADINGS = {"throttle": "503 SlowDown", "internal": "500 InternalError", "reset": "connection reset mid-response"}
+
+
+def fault_table() -> str:
+    """The "Storage faults" table of docs/reliability.md, computed from this module's parametrization."""
+    transient = [f"{HEADINGS[f]} x{FAILURES_BEFORE_SUCCESS}" for f in TRANSIENT]
+    permanent = [f"{status} {code} on all {attempts} attempts" if attempts > 1 else f"{status} {code} (not retried)"
+                 for code, status, attempts in PERMANENT.values()]
+    lines = ["| operation | S3 request faulted | " + " | ".join(transient + permanent) + " |",
+             "|---|---|" + "---|" * (len(transient) + len(permanent))]
+    for name, (_, operation, _, writes_output) in OPERATIONS.items():
+        refused = "StorageError, output refused" if writes_output else "StorageError"
+        lines.append(f"| {name} | {operation} | " + " | ".join(["recovered"] * len(transient)
+                                                                + [refused] * len(permanent)) + " |")
+    injected = len(OPERATIONS) * len(TRANSIENT)
+    lines += ["", f"Transient: {injected} operations faulted, {injected * FAILURES_BEFORE_SUCCESS} failed requests "
+              f"retried by botocore (s3transfer for a body cut mid-read), {injected} recovered. "
+              f"Permanent: {len(OPERATIONS) * len(PERMANENT)} operations failed with a StorageError; "
+              "0 datasets a reader accepted incomplete; committed inputs unchanged in every case."]
+    return "\n".join(lines)
+
+
+def test_the_reliability_page_shows_the_faults_these_tests_inject():
+    page = (Path(__file__).parent.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert fault_table() in page
