@@ -77,8 +77,8 @@ def download(s3: Any, bucket: str, key: str) -> bytes:
 @contextmanager
 def errors(operation: str, uri: str, stage: str | None = None) -> Iterator[None]:
     """Turn what botocore raises in the block into a :class:`StorageError` naming ``operation`` and ``uri``."""
-    from boto3.exceptions import RetriesExceededError
     from botocore.exceptions import BotoCoreError, ClientError
+    from s3transfer.exceptions import RetriesExceededError
 
     try:
         yield
