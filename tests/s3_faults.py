@@ -8,7 +8,8 @@ regular expression, with one of :data:`FAULTS`:
 
     throttle   503 SlowDown (S3's throttling answer)
     internal   500 InternalError
-    reset      the request reaches moto, then the connection is reset half-way through the response
+    reset      the request reaches moto, then the connection is reset half-way through its answer's body (or,
+               for an answer without one, inside the status line)
     denied     403 AccessDenied
 
 Every request is logged (:attr:`FaultProxy.log`): what it was and the fault it got, if any.
