@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame, Observation, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from baton import s3
 from baton.errors import BadInputError, EmptyInputError
 
 log = logging.getLogger("baton")
@@ -88,11 +89,9 @@ def _file_uri(path: Path) -> str:
 def _s3_raw_files(location: str, name: str, fmt: str) -> list[RawFile]:
     """The S3 twin of the local rule: ``{prefix}/{name}.{fmt}``, else the ``.{fmt}`` files directly under
     ``{prefix}/{name}/`` (every page of the listing; ``planes_2013.csv`` is not source ``planes``)."""
-    import boto3
-
     bucket, _, prefix = location.removeprefix("s3://").partition("/")
     base = "/".join(p for p in (prefix.strip("/"), name) if p)
-    pages = boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)
+    pages = s3.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base)
     keys = [o["Key"] for page in pages for o in page.get("Contents", [])]
     if f"{base}.{fmt}" in keys:
         keys = [f"{base}.{fmt}"]
@@ -292,10 +291,8 @@ def _check_headers(files: list[RawFile], schema: T.StructType, stage: str) -> li
 
 def _read_header(raw: RawFile, stage: str) -> list[str]:
     if raw.uri.startswith("s3://"):
-        import boto3
-
         bucket, _, key = raw.uri.removeprefix("s3://").partition("/")
-        head = boto3.client("s3").get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
+        head = s3.client().get_object(Bucket=bucket, Key=key, Range="bytes=0-65535")["Body"].read()
         row = next(csv.reader(io.StringIO(head.decode("utf-8", errors="replace"))), None)
     else:
         with Path(raw.uri.removeprefix("file://")).open(newline="", encoding="utf-8") as handle:

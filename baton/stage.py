@@ -109,7 +109,7 @@ class StageContext:
         previous = args.get("previous-stage") or ""
         self.previous_stage = paths.validate_name(previous, "previous stage name") if previous else None
         self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load()["workflowBucket"])
-        self.storage = storage or storage_for(self.bucket)
+        self.storage = storage or storage_for(self.bucket, stage=self.current_stage)
         self.initial_data = _parse_initial_data(args.get("initial-data", ""), self.current_stage)
         self.paths = paths.StagePaths(self.execution_id, self.current_stage)
         self.started_at = _now()

@@ -12,11 +12,13 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from baton import s3
 from baton.paths import WorkflowBucket
 
 FILE_MODE = 0o644  # what a plain open() gives under the usual umask 022
@@ -139,14 +141,17 @@ class LocalStorage:
 
 
 class S3Storage:
-    """A bucket (and optional prefix) through boto3."""
+    """A bucket (and optional prefix) through boto3.
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None):
-        import boto3
+    The client retries transient faults (see :mod:`baton.s3`); a request that fails for good raises
+    :class:`baton.s3.StorageError` naming the operation, the ``s3://`` key and, when given, ``stage``.
+    """
 
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None, stage: str | None = None):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = client or boto3.client("s3")
+        self.client = client or s3.client()
+        self.stage = stage
 
     def _key(self, key: str) -> str:
         return "/".join(p for p in (self.prefix, key.strip("/")) if p)
@@ -154,11 +159,16 @@ class S3Storage:
     def _relative(self, full: str) -> str:
         return full[len(self.prefix) + 1:] if self.prefix else full
 
+    def _errors(self, operation: str, full_key: str) -> AbstractContextManager[None]:
+        return s3.errors(operation, f"s3://{self.bucket}/{full_key}", self.stage)
+
     def read_bytes(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        with self._errors("GetObject", self._key(key)):
+            return s3.download(self.client, self.bucket, self._key(key))
 
     def write_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        with self._errors("PutObject", self._key(key)):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def append_line(self, key: str, line: str) -> None:
         # S3 has no append: read, extend, put. Notifications are rare and tiny.
@@ -168,24 +178,27 @@ class S3Storage:
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-            return True
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        with self._errors("HeadObject", self._key(key)):
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+                return True
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
 
     def stat(self, key: str) -> ObjectStat:
-        head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        with self._errors("HeadObject", self._key(key)):
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
         return ObjectStat(head["ContentLength"], head["LastModified"], head["ETag"])
 
     def _objects(self, prefix: str) -> list[dict]:
         full = self._key(prefix)
         paginator = self.client.get_paginator("list_objects_v2")
         found = []
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=full + "/" if full else ""):
-            found.extend(page.get("Contents", []))
+        with self._errors("ListObjectsV2", full + "/" if full else ""):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full + "/" if full else ""):
+                found.extend(page.get("Contents", []))
         return found
 
     def list_keys(self, prefix: str) -> list[str]:
@@ -197,12 +210,14 @@ class S3Storage:
         return sum(o["Size"] for o in self._objects(prefix))
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        with self._errors("DeleteObject", self._key(key)):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def delete_prefix(self, prefix: str) -> None:
         keys = [{"Key": o["Key"]} for o in self._objects(prefix)]
         for start in range(0, len(keys), 1000):
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
+            with self._errors("DeleteObjects", self._key(prefix) + "/"):
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys[start:start + 1000]})
 
     def move_prefix(self, src: str, dst: str) -> None:
         """Copy every object under ``src`` to ``dst``, then delete ``src`` (S3 has no rename).
@@ -214,8 +229,9 @@ class S3Storage:
             raise FileExistsError(f"cannot move {src} onto existing {dst}")
         for obj in self._objects(src):
             relative = obj["Key"][len(self._key(src)):]
-            self.client.copy_object(Bucket=self.bucket, Key=self._key(dst) + relative,
-                                    CopySource={"Bucket": self.bucket, "Key": obj["Key"]})
+            with self._errors("CopyObject", self._key(dst) + relative):
+                self.client.copy_object(Bucket=self.bucket, Key=self._key(dst) + relative,
+                                        CopySource={"Bucket": self.bucket, "Key": obj["Key"]})
         self.delete_prefix(src)
 
     def move(self, src: str, dst: str) -> None:
@@ -224,11 +240,13 @@ class S3Storage:
 
     def copy(self, src: str, dst: str) -> None:
         """A server-side copy (no bytes through this process)."""
-        self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
-                                CopySource={"Bucket": self.bucket, "Key": self._key(src)})
+        with self._errors("CopyObject", self._key(dst)):
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(dst),
+                                    CopySource={"Bucket": self.bucket, "Key": self._key(src)})
 
 
-def storage_for(bucket: WorkflowBucket, client: Any = None) -> Storage:
+def storage_for(bucket: WorkflowBucket, client: Any = None, stage: str | None = None) -> Storage:
+    """The storage of ``bucket``; on S3, its errors name ``stage`` when given."""
     if bucket.is_s3:
-        return S3Storage(bucket.root, bucket.prefix, client=client)
+        return S3Storage(bucket.root, bucket.prefix, client=client, stage=stage)
     return LocalStorage(bucket.root)
