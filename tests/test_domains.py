@@ -32,12 +32,35 @@ def imported_modules(path: Path) -> set[str]:
     return found
 
 
+def jobs_importing_jobs(jobs: list[Path]) -> dict[str, list[str]]:
+    """Each job module of ``jobs`` that imports a module of the ``jobs`` package, with what it imports."""
+    found = {path.name: sorted(m for m in imported_modules(path) if m == "jobs" or m.startswith("jobs."))
+             for path in jobs}
+    return {name: modules for name, modules in found.items() if modules}
+
+
 def test_no_job_imports_another_job():
     jobs = sorted((ROOT / "jobs").glob("*.py"))
     assert len(jobs) > 10
-    offending = {path.name: sorted(m for m in imported_modules(path) if m == "jobs" or m.startswith("jobs."))
-                 for path in jobs}
-    assert {name: found for name, found in offending.items() if found} == {}
+    assert jobs_importing_jobs(jobs) == {}
+
+
+def test_a_scaffolded_pipeline_keeps_its_facts_in_its_domain_module(tmp_path):
+    from baton.raw_source import RawSource
+    from orchestration import scaffold, scaffold_templates
+
+    sources = [RawSource("orders", "raw/orders.csv", "csv", "id INT, city STRING", "")]
+    texts = scaffold_templates.render("shop", sources, {"orders": {}}, {})
+    for key, path in scaffold.planned_files("shop", [], tmp_path).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(texts[key])
+    jobs = sorted((tmp_path / "jobs").glob("*.py"))
+    assert [p.name for p in jobs] == [f"shop_{stage}.py" for stage in sorted(scaffold_templates.JOB_STAGES)]
+    assert jobs_importing_jobs(jobs) == {}
+    assert "domains.shop" in imported_modules(tmp_path / "jobs" / "shop_ingest.py")
+    declaration = imported_modules(tmp_path / "orchestration" / "declarations" / "shop.py")
+    assert {m.split(".")[0] for m in declaration} == {"domains", "orchestration"}
+    assert {m.split(".")[0] for m in imported_modules(tmp_path / "domains" / "shop.py")} == {"baton"}
 
 
 def test_the_import_walk_sees_a_job_importing_a_job(tmp_path):
