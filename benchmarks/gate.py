@@ -208,12 +208,12 @@ def ratios(label: str, r: dict[str, Measure]) -> list[str]:
 
 def flights_conform(spark: SparkSession, workdir: Path) -> tuple[Callable[[], DataFrame], dict]:
     """Run Ingest and Conform of the flights jobs once; return a reader of conformed flights and the parameters."""
+    from domains.flights import SOURCES, reference_parameters
     from jobs import flights_conform as conform
     from jobs import flights_ingest as ingest
-    from jobs.flights_validate import reference_parameters
 
     common = ["job", "--execution-id", "bench", "--workflow-bucket", str(workdir), "--initial-data", "{}"]
-    for source in ingest.SOURCES:
+    for source in SOURCES:
         ingest.main([*common, "--current-stage", "Ingest", "--source", source])
     conform.main([*common, "--current-stage", "Conform", "--previous-stage", "Ingest"])
     base = workdir / "executions" / "bench" / "Conform" / "output"

@@ -117,7 +117,7 @@ def median_run(runs: list[Run]) -> Run:
 
 def generate(sf: float, root: Path) -> Path:
     """tpchgen-cli CSVs for ``sf`` in ``root/raw/tpch/sf<sf>`` (the layout the ingest job uses)."""
-    from jobs.tpch_ingest import TABLES, generated_dir
+    from domains.tpch import TABLES, generated_dir
     from jobs.tpch_ingest import generate as generate_table
 
     target = generated_dir(root, sf)
@@ -136,7 +136,7 @@ def baton_run(bucket: Path, raw: Path, sf: float, execution: str) -> Run:
 
 def spark_submit_per_stage(bucket: Path, raw: Path, sf: float, execution: str) -> Run:
     """The same jobs as separate spark-submit processes, in the order the state machine runs them."""
-    from jobs.tpch_ingest import TABLES
+    from domains.tpch import TABLES
 
     common = ["--execution-id", execution, "--workflow-bucket", str(bucket),
               "--initial-data", json.dumps({"scaleFactor": sf, "rawPath": str(raw)})]

@@ -31,7 +31,7 @@ SALES_SQL = """
 
 def run_spark(data: Path, out: Path) -> None:
     from baton.spark import get_spark
-    from jobs.tpch_aggregate import MARTS
+    from domains.tpch import MARTS
     from transforms import tpch as t
 
     spark = get_spark("tpch-engine", master="local[2]", shuffle_partitions=4,
@@ -46,7 +46,7 @@ def run_spark(data: Path, out: Path) -> None:
 def profile_spark(data: Path, out: Path) -> None:
     """The Spark contender's phases, one at a time (each phase's wall seconds): where its time goes."""
     from baton.spark import get_spark
-    from jobs.tpch_aggregate import MARTS
+    from domains.tpch import MARTS
     from transforms import tpch as t
 
     marks = [time.perf_counter()]
@@ -81,7 +81,7 @@ def profile_spark(data: Path, out: Path) -> None:
 def run_duckdb(data: Path, out: Path) -> None:
     import duckdb
 
-    from jobs.tpch_aggregate import MARTS
+    from domains.tpch import MARTS
 
     con = duckdb.connect()
     con.execute("SET threads = 2")

@@ -20,9 +20,8 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from baton.spark import get_spark
-from jobs.tpch_aggregate import MARTS
-from jobs.tpch_ingest import SCHEMAS, TABLES
-from jobs.tpch_validate import REFERENCES, SUITES
+from domains.tpch import MARTS, SUITES, TABLES, schema
+from jobs.tpch_validate import REFERENCES
 from quality.checkpoint import load
 from quality.gate import evaluate
 from quality.references import flag_known_keys
@@ -32,8 +31,9 @@ MART_TABLES = ("nation", "customer", "orders", "lineitem")
 
 
 def conformed(spark: SparkSession, raw: str, name: str) -> DataFrame:
-    df = spark.read.option("header", True).option("mode", "FAILFAST").schema(SCHEMAS[name]).csv(f"{raw}/{name}.csv")
-    return df.transform(t.conform_table(SCHEMAS[name]))
+    declared = schema(name)
+    df = spark.read.option("header", True).option("mode", "FAILFAST").schema(declared).csv(f"{raw}/{name}.csv")
+    return df.transform(t.conform_table(declared))
 
 
 def gated(tables: dict[str, DataFrame]) -> dict[str, DataFrame]:

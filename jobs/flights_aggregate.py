@@ -7,9 +7,8 @@
 from __future__ import annotations
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from domains.flights import MARTS
 from transforms import flights as t
-
-MARTS = {"on_time_by_route": t.ROUTE_KEYS, "on_time_by_carrier": t.CARRIER_KEYS}
 
 
 def aggregate(ctx: StageContext) -> None:

@@ -14,10 +14,8 @@ from pyspark.sql import functions as F
 
 from baton.partitions import parse_month
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from domains.flights import DATASETS, MONTHLY
 from transforms import flights as t
-
-DATASETS = ("flights", "weather", "planes", "airports", "airlines")
-MONTHLY = ("flights", "weather")  # the datasets a backfill partitions by year and month
 
 
 def conform(ctx: StageContext) -> None:

@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 
 from baton.sources import schema
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.flights_validate import PASS_THROUGH, SUITES, reference_parameters
+from domains.flights import PASS_THROUGH, SUITES, reference_parameters
 from quality import checkpoint
 from quality.gate import QUARANTINE_COLUMN, GateResult
 from transforms import corrections as c

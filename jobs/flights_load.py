@@ -9,9 +9,7 @@ Only the partitions this execution produced are replaced; others stay as they ar
 from __future__ import annotations
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.flights_aggregate import MARTS
-
-PARTITION_BY = ("year", "month")
+from domains.flights import MARTS, PARTITION_BY
 
 
 def load(ctx: StageContext) -> None:

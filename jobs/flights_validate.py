@@ -11,28 +11,9 @@ failed, GE's validation results and Data Docs to ``quality/``, and the stage's v
 
 from __future__ import annotations
 
-from typing import Any
-
-from pyspark.sql import DataFrame
-
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from domains.flights import PASS_THROUGH, SUITES, reference_parameters
 from quality import checkpoint
-
-SUITES = {
-    "flights": "flights_validate",
-    "airports": "flights_validate_airports",
-    "weather": "flights_validate_weather",
-}
-PASS_THROUGH = ("planes", "airlines")
-
-
-def reference_parameters(airports: DataFrame, planes: DataFrame, airlines: DataFrame) -> dict[str, Any]:
-    """The value sets the flights suite checks keys against (its ``$PARAMETER`` references)."""
-    def values(df: DataFrame, column: str) -> list[str]:
-        return sorted(r[0] for r in df.select(column).distinct().collect() if r[0] is not None)
-
-    return {"airport_codes": values(airports, "faa"), "tailnums": values(planes, "tailnum"),
-            "carrier_codes": values(airlines, "carrier")}
 
 
 def validate(ctx: StageContext) -> None:

@@ -9,15 +9,12 @@ Revenue is the exact ``decimal`` sum of ``l_extendedprice * (1 - l_discount)`` (
 from __future__ import annotations
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.tpch_denormalize import DATASET
+from domains.tpch import MARTS, SALES
 from transforms import tpch as t
-
-MARTS = {"revenue_by_month": t.MONTH_KEYS, "revenue_by_nation": t.NATION_KEYS,
-         "revenue_by_priority": t.PRIORITY_KEYS, "revenue_by_ship_mode": t.SHIP_MODE_KEYS}
 
 
 def aggregate(ctx: StageContext) -> None:
-    sales = ctx.read(DATASET)
+    sales = ctx.read(SALES)
     for table, keys in MARTS.items():
         ctx.write(table, sales.transform(t.revenue_mart(keys)))
 

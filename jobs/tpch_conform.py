@@ -9,15 +9,15 @@ from __future__ import annotations
 from baton import paths
 from baton.errors import BadInputError
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.tpch_ingest import SCHEMAS
+from domains.tpch import TABLES, schema
 from transforms import tpch as t
 
 
 def conform(ctx: StageContext) -> None:
-    for table, declared in SCHEMAS.items():
+    for table in TABLES:
         raw = ctx.read(table)
         try:
-            conformed = raw.transform(t.conform_table(declared))
+            conformed = raw.transform(t.conform_table(schema(table)))
         except t.ConformError as err:
             source = paths.StagePaths(ctx.execution_id, ctx.previous_stage).output(table)
             raise BadInputError(str(err), stage=ctx.current_stage, path=ctx.bucket.uri(source),

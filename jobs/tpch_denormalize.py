@@ -7,15 +7,14 @@
 from __future__ import annotations
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
+from domains.tpch import SALES
 from transforms import tpch as t
-
-DATASET = "sales"
 
 
 def denormalize(ctx: StageContext) -> None:
     sales = ctx.read("lineitem").transform(t.denormalize_sales(ctx.read("orders"), ctx.read("customer"),
                                                                ctx.read("nation")))
-    ctx.write(DATASET, sales)
+    ctx.write(SALES, sales)
 
 
 SPEC = JobSpec(name="tpch_denormalize", body=denormalize, description="line items with order, customer, nation")

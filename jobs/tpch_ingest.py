@@ -26,52 +26,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pyspark.sql import types as T
-
 from baton.errors import ArgumentError, BatonError
-from baton.sources import raw_files, read_csv_observed, schema
+from baton.sources import raw_files, read_csv_observed
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from transforms.tpch import MONEY
-
-GENERATED_ROOT = "raw/tpch"  # under the workflow bucket's local directory
-DEFAULT_SCALE_FACTOR = 1
-
-
-def tpch_schema(ddl: str) -> T.StructType:
-    """``baton.sources.schema`` of ``ddl``, where the type ``MONEY`` stands for TPC-H's ``decimal(15,2)``.
-
-    (``schema`` splits columns on commas, so it cannot read ``DECIMAL(15,2)`` itself.)
-    """
-    money = {part.split()[0] for part in ddl.split(",") if part.split()[1] == "MONEY"}
-    plain = schema(ddl.replace(" MONEY", " STRING"))
-    return T.StructType([T.StructField(f.name, MONEY) if f.name in money else f for f in plain.fields])
-
-
-# Parents before children: the order in which the Validate stage gates them.
-SCHEMAS: dict[str, T.StructType] = {
-    "region": tpch_schema("r_regionkey BIGINT, r_name STRING, r_comment STRING"),
-    "nation": tpch_schema("n_nationkey BIGINT, n_name STRING, n_regionkey BIGINT, n_comment STRING"),
-    "supplier": tpch_schema(
-        "s_suppkey BIGINT, s_name STRING, s_address STRING, s_nationkey BIGINT, s_phone STRING, s_acctbal MONEY, "
-        "s_comment STRING"),
-    "customer": tpch_schema(
-        "c_custkey BIGINT, c_name STRING, c_address STRING, c_nationkey BIGINT, c_phone STRING, c_acctbal MONEY, "
-        "c_mktsegment STRING, c_comment STRING"),
-    "part": tpch_schema(
-        "p_partkey BIGINT, p_name STRING, p_mfgr STRING, p_brand STRING, p_type STRING, p_size INT, "
-        "p_container STRING, p_retailprice MONEY, p_comment STRING"),
-    "partsupp": tpch_schema(
-        "ps_partkey BIGINT, ps_suppkey BIGINT, ps_availqty INT, ps_supplycost MONEY, ps_comment STRING"),
-    "orders": tpch_schema(
-        "o_orderkey BIGINT, o_custkey BIGINT, o_orderstatus STRING, o_totalprice MONEY, o_orderdate DATE, "
-        "o_orderpriority STRING, o_clerk STRING, o_shippriority INT, o_comment STRING"),
-    "lineitem": tpch_schema(
-        "l_orderkey BIGINT, l_partkey BIGINT, l_suppkey BIGINT, l_linenumber INT, l_quantity MONEY, "
-        "l_extendedprice MONEY, l_discount MONEY, l_tax MONEY, l_returnflag STRING, l_linestatus STRING, "
-        "l_shipdate DATE, l_commitdate DATE, l_receiptdate DATE, l_shipinstruct STRING, l_shipmode STRING, "
-        "l_comment STRING"),
-}
-TABLES = tuple(SCHEMAS)
+from domains.tpch import DEFAULT_SCALE_FACTOR, NULL_VALUE, TABLES, generated_dir, schema
 
 
 def scale_factor(ctx: StageContext) -> float:
@@ -81,11 +39,6 @@ def scale_factor(ctx: StageContext) -> float:
         raise ArgumentError(f"scaleFactor must be a positive number, got {value!r}", stage=ctx.current_stage,
                             field="initialData.scaleFactor")
     return value
-
-
-def generated_dir(bucket_root: str | Path, factor: float) -> Path:
-    """Where tpchgen-cli's tables of scale factor ``factor`` are kept under a local workflow bucket."""
-    return Path(bucket_root, GENERATED_ROOT, f"sf{factor:g}")
 
 
 def generate(table: str, target: Path, factor: float, stage: str) -> None:
@@ -127,15 +80,14 @@ def raw_location(ctx: StageContext, table: str) -> str:
 
 def ingest(ctx: StageContext) -> None:
     table = ctx.args["source"]
-    if table not in SCHEMAS:
+    if table not in TABLES:
         raise ArgumentError(f"unknown source {table!r}; expected one of {list(TABLES)}",
                             stage=ctx.current_stage, field="source")
     location = raw_location(ctx, table)
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, table, Path(extracted))
-        # tpchgen-cli writes no empty field and no NA: an empty field is a missing value.
         # parsed once: the checks of the read are counted while it is written to staging
-        read = read_csv_observed(ctx.spark, files, SCHEMAS[table], ctx.current_stage, null_value="")
+        read = read_csv_observed(ctx.spark, files, schema(table), ctx.current_stage, null_value=NULL_VALUE)
         ctx.write(table, read.df, verify=read.verify)
 
 

@@ -9,9 +9,7 @@ Only the years this execution produced are replaced; others stay as they are.
 from __future__ import annotations
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.tpch_aggregate import MARTS
-
-PARTITION_BY = ("year",)
+from domains.tpch import MARTS, PARTITION_BY
 
 
 def load(ctx: StageContext) -> None:

@@ -27,11 +27,10 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
-from jobs.tpch_ingest import TABLES
+from domains.tpch import SUITES, TABLES
 from quality import checkpoint
 from quality.references import KeyReference, flag_known_keys, flag_unknown_keys, unknown_keys
 
-SUITES = {table: f"tpch_validate_{table}" for table in TABLES}
 # Parents with more rows are not broadcast for the referential checks (TPC-H SF10 has 15 M orders; a
 # broadcast of their keys ran the 2 GiB local heap out of memory). SF10's 2 M parts are still broadcast.
 BROADCAST_PARENT_ROWS = 2_000_000

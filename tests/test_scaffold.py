@@ -13,11 +13,11 @@ import pytest
 
 from baton import paths
 from orchestration import scaffold
+from orchestration.package import PACKAGES
 from orchestration.scaffold import ScaffoldError, SourceArg, parse_sources, source_format
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-PACKAGES = ("baton", "jobs", "transforms", "quality", "orchestration", "conf")
 
 
 def test_sources_take_their_null_token_or_everyones():
@@ -76,7 +76,7 @@ def test_json_lines_are_scaffolded_with_the_types_spark_infers(spark, tmp_path):
                                      '{"id": 3, "kind": "close", "score": 2.0}\n{"id": 4, "kind": "open", '
                                      '"score": 1.5}\n')
     scaffold.scaffold(spark, "feed", parse_sources([f"events={raw / 'events.json'}"], []), tmp_path)
-    facts = (tmp_path / "jobs" / "feed_facts.py").read_text()
+    facts = (tmp_path / "domains" / "feed.py").read_text()
     assert 'format="json"' in facts and 'schema="id BIGINT, kind STRING, score DOUBLE"' in facts
     suite = json.loads((tmp_path / "quality" / "suites" / "feed_validate_events.json").read_text())
     names = {e["meta"]["baton"]["name"] for e in suite["expectations"]}
@@ -154,12 +154,12 @@ def test_a_scaffolded_pipeline_runs_on_its_files(project, spark):
                 "--null-token", "orders=NA")
     assert made.returncode == 0, made.stderr[-3000:]
     written = sorted(line.split()[1] for line in made.stdout.splitlines() if line.startswith("wrote "))
-    assert written == sorted(["jobs/shop_facts.py", "jobs/shop_ingest.py", "jobs/shop_conform.py",
+    assert written == sorted(["domains/shop.py", "jobs/shop_ingest.py", "jobs/shop_conform.py",
                               "jobs/shop_validate.py", "jobs/shop_aggregate.py", "jobs/shop_load.py",
                               "transforms/shop.py", "tests/test_transforms_shop.py",
                               "orchestration/declarations/shop.py", "quality/suites/shop_validate_orders.json",
                               "quality/suites/shop_validate_customers.json"])
-    assert 'null_token="NA"' in (project / "jobs" / "shop_facts.py").read_text()
+    assert 'null_token="NA"' in (project / "domains" / "shop.py").read_text()
     lint = _run(project, str(BIN / "ruff"), "check", *[w for w in written if w.endswith(".py")])
     assert lint.returncode == 0, lint.stdout
 

@@ -17,9 +17,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from baton.stage import StageContext
+from domains.tpch import MARTS, TABLES, generated_dir
 from jobs import tpch_validate
-from jobs.tpch_aggregate import MARTS
-from jobs.tpch_ingest import TABLES, generated_dir
 from orchestration import cli
 from quality import checkpoint
 

@@ -8,10 +8,9 @@ import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
+from domains.flights import MARTS, schema
 from transforms.flights import (
-    CARRIER_KEYS,
     ON_TIME_THRESHOLD_MINUTES,
-    ROUTE_KEYS,
     conform_airlines,
     conform_airports,
     conform_flights,
@@ -22,22 +21,10 @@ from transforms.flights import (
     on_time_performance,
 )
 
-FLIGHTS_SCHEMA = (
-    "year int, month int, day int, dep_time int, sched_dep_time int, dep_delay int, arr_time int, "
-    "sched_arr_time int, arr_delay int, carrier string, flight int, tailnum string, origin string, "
-    "dest string, air_time int, distance int, hour int, minute int, time_hour timestamp"
-)
-FLIGHT_COLUMNS = [c.strip().split(" ")[0] for c in FLIGHTS_SCHEMA.split(",")]
-WEATHER_SCHEMA = (
-    "origin string, year int, month int, day int, hour int, temp double, dewp double, humid double, "
-    "wind_dir int, wind_speed double, wind_gust double, precip double, pressure double, visib double, "
-    "time_hour timestamp"
-)
-AIRPORTS_SCHEMA = "faa string, name string, lat double, lon double, alt int, tz int, dst string, tzone string"
-PLANES_SCHEMA = (
-    "tailnum string, year int, type string, manufacturer string, model string, engines int, "
-    "seats int, speed int, engine string"
-)
+# the schemas the Ingest job reads the sources with
+FLIGHTS_SCHEMA, WEATHER_SCHEMA, AIRPORTS_SCHEMA, PLANES_SCHEMA = (
+    schema(source) for source in ("flights", "weather", "airports", "planes"))
+FLIGHT_COLUMNS = FLIGHTS_SCHEMA.fieldNames()
 
 NY, LA = "America/New_York", "America/Los_Angeles"
 AIRPORT_ROWS = [
@@ -428,7 +415,7 @@ def test_on_time_performance(spark):
         "year int, month int, carrier string, arr_delay int, dep_delay int",
     ).withColumn("on_time", F.col("arr_delay") < ON_TIME_THRESHOLD_MINUTES)
 
-    actual = enriched.transform(on_time_performance(CARRIER_KEYS))
+    actual = enriched.transform(on_time_performance(MARTS["on_time_by_carrier"]))
 
     expected = spark.createDataFrame(
         [
@@ -443,6 +430,6 @@ def test_on_time_performance(spark):
 
 
 def test_on_time_performance_rejects_a_bare_string():
-    assert ROUTE_KEYS[-1] == "weather_condition"
+    assert MARTS["on_time_by_route"][-1] == "weather_condition"
     with pytest.raises(TypeError):
         on_time_performance("carrier")

@@ -8,7 +8,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.tpch_ingest import tpch_schema
+from domains.tpch import MARTS, schema_of
 from transforms import tpch as t
 
 LINES = "l_orderkey BIGINT, l_linenumber INT, l_shipmode STRING, l_quantity MONEY, l_extendedprice MONEY, " \
@@ -19,11 +19,11 @@ SALES = "l_orderkey BIGINT, l_linenumber INT, o_orderdate DATE, year INT, month 
 
 
 def frame(spark, ddl, rows):
-    return spark.createDataFrame(rows, tpch_schema(ddl))
+    return spark.createDataFrame(rows, schema_of(ddl))
 
 
 def test_conform_trims_strings_and_keeps_exact_money_and_dates(spark):
-    declared = tpch_schema("o_orderkey BIGINT, o_clerk STRING, o_totalprice MONEY, o_orderdate DATE")
+    declared = schema_of("o_orderkey BIGINT, o_clerk STRING, o_totalprice MONEY, o_orderdate DATE")
     raw = spark.createDataFrame(
         [(date(1996, 1, 2), 1, "  Clerk#000000951 ", Decimal("172799.49"), "extra")],
         "o_orderdate DATE, o_orderkey INT, o_clerk STRING, o_totalprice DECIMAL(15,2), o_comment STRING")
@@ -32,7 +32,7 @@ def test_conform_trims_strings_and_keeps_exact_money_and_dates(spark):
 
 
 def test_conform_refuses_money_that_arrives_as_a_float(spark):
-    declared = tpch_schema("c_custkey BIGINT, c_acctbal MONEY")
+    declared = schema_of("c_custkey BIGINT, c_acctbal MONEY")
     raw = spark.createDataFrame([(1, 711.56)], "c_custkey BIGINT, c_acctbal DOUBLE")
     with pytest.raises(t.ConformError, match="c_acctbal has type double, expected decimal.15,2.") as err:
         raw.transform(t.conform_table(declared))
@@ -40,7 +40,7 @@ def test_conform_refuses_money_that_arrives_as_a_float(spark):
 
 
 def test_conform_names_a_missing_column(spark):
-    declared = tpch_schema("c_custkey BIGINT, c_acctbal MONEY")
+    declared = schema_of("c_custkey BIGINT, c_acctbal MONEY")
     raw = spark.createDataFrame([(1,)], "c_custkey BIGINT")
     with pytest.raises(t.ConformError, match=r"the \['c_acctbal'\] columns are not included") as err:
         raw.transform(t.conform_table(declared))
@@ -84,7 +84,7 @@ def test_revenue_mart_sums_exact_decimals(spark):
     rows += [(2, n, date(1995, 3, 9), 1995, 3, "FRANCE", "2-HIGH", "AIR", Decimal("1"), *tenth) for n in range(1, 4)]
     rows += [(3, 1, date(1995, 4, 1), 1995, 4, "FRANCE", "2-HIGH", "AIR", Decimal("2.50"), Decimal("1.25"),
               Decimal("0.06"))]
-    mart = frame(spark, SALES, rows).transform(t.revenue_mart(t.MONTH_KEYS))
+    mart = frame(spark, SALES, rows).transform(t.revenue_mart(MARTS["revenue_by_month"]))
     expected = spark.createDataFrame(
         [(1995, 3, 2, 10, Decimal("10.00"), Decimal("1.0000")), (1995, 4, 1, 1, Decimal("2.50"), Decimal("1.1750"))],
         "year INT, month INT, orders BIGINT, lines BIGINT, quantity DECIMAL(25,2), revenue DECIMAL(28,4)")
@@ -98,7 +98,7 @@ def test_revenue_mart_counts_each_order_once_per_group_null_keys_included(spark)
     rows = [(1, 1, *line, "AIR", *money), (1, 2, *line, "RAIL", *money), (1, 3, *line, "AIR", *money),
             (2, 1, *line, "AIR", *money), (2, 2, *line, "AIR", *money), (3, 1, *line, None, *money),
             (4, 1, *line, None, *money)]
-    mart = frame(spark, SALES, rows).transform(t.revenue_mart(t.SHIP_MODE_KEYS))
+    mart = frame(spark, SALES, rows).transform(t.revenue_mart(MARTS["revenue_by_ship_mode"]))
     expected = spark.createDataFrame(
         [(1995, "AIR", 2, 4, Decimal("4.00"), Decimal("40.0000")), (1995, "RAIL", 1, 1, Decimal("1.00"),
                                                                     Decimal("10.0000")),

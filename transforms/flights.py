@@ -54,9 +54,6 @@ LOW_VISIBILITY_MILES = 3.0  # strictly less than this is "low_visibility"
 WINDY_SPEED_MPH = 25.0  # wind_speed at least this is "windy"
 WINDY_GUST_MPH = 35.0  # wind_gust at least this is "windy"
 
-ROUTE_KEYS = ("year", "month", "carrier", "origin", "dest", "weather_condition")
-CARRIER_KEYS = ("year", "month", "carrier")
-
 _SECONDS_PER_DAY = 86_400
 _MINUTES_PER_DAY = 1_440
 
@@ -313,7 +310,7 @@ def enrich_flights(weather: DataFrame, planes: DataFrame, airports: DataFrame) -
 
 
 def on_time_performance(keys: Sequence[str]) -> Transform:
-    """On-time performance of enriched flights per ``keys`` (e.g. ``ROUTE_KEYS``, ``CARRIER_KEYS``).
+    """On-time performance of enriched flights per ``keys`` (a mart's keys in ``domains.flights.MARTS``).
 
     Columns: ``keys``, ``flights`` (all rows, cancelled included), ``rated_flights`` (non-null
     ``on_time``: cancelled and diverted flights have no arrival delay to rate), ``on_time_flights``,

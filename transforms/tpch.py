@@ -2,7 +2,7 @@
 
 Every public transform is a factory returning ``Callable[[DataFrame], DataFrame]`` so stages chain::
 
-    lineitem.transform(denormalize_sales(orders, customer, nation)).transform(revenue_mart(MONTH_KEYS))
+    lineitem.transform(denormalize_sales(orders, customer, nation)).transform(revenue_mart(("year", "month")))
 
 No I/O, no Spark configuration, no session: callers read, write and configure.
 
@@ -43,12 +43,6 @@ Transform = Callable[[DataFrame], DataFrame]
 
 MONEY = DecimalType(15, 2)
 LINE_REVENUE = DecimalType(18, 4)
-
-# The revenue marts: one per key set, every one per order year (the warehouse partitions by year).
-MONTH_KEYS = ("year", "month")
-NATION_KEYS = ("year", "n_name")
-PRIORITY_KEYS = ("year", "o_orderpriority")
-SHIP_MODE_KEYS = ("year", "l_shipmode")
 
 # What denormalize_sales keeps of the four tables: what the marts need, nothing more.
 SALES_COLUMNS = ("l_orderkey", "l_linenumber", "o_orderdate", "year", "month", "n_name", "o_orderpriority",
@@ -165,7 +159,7 @@ def from_units(total: Column, scale: int, precision: int) -> Column:
 
 
 def revenue_mart(keys: Sequence[str]) -> Transform:
-    """Revenue of denormalized sales per ``keys`` (e.g. ``MONTH_KEYS``).
+    """Revenue of denormalized sales per ``keys`` (a mart's keys in ``domains.tpch.MARTS``).
 
     Columns: ``keys``, ``orders`` (distinct orders), ``lines``, ``quantity`` (sum of ``l_quantity``,
     ``decimal(25,2)``) and ``revenue`` (sum of ``line_revenue``, exact, ``decimal(28,4)``). Row order is

@@ -2,7 +2,7 @@
 
 ``baton new pipeline NAME`` writes ``orchestration/declarations/NAME.py``; ``baton run NAME``
 finds it without a registry to edit. A declaration imports only declarations and its
-domain's facts (``jobs/<name>_facts.py``), never a job's Spark code.
+domain's facts (``domains/<name>.py``), never a job's Spark code.
 """
 
 from __future__ import annotations
