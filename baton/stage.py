@@ -67,7 +67,7 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
     try:
         resolved = getResolvedOptions(list(argv), required)
     except GlueArgumentError as err:
-        raise ArgumentError(f"job {spec.name}: {err}", field=_missing_arg(str(err))) from None
+        raise ArgumentError(f"job {spec.name}: {err}", argument=_missing_arg(str(err))) from None
     args = {name: resolved[name.replace("-", "_")] for name in required}
     optional = {name: "" for name in CONTRACT_OPTIONAL} | dict(spec.optional_args)
     parser = argparse.ArgumentParser(add_help=False)
@@ -81,7 +81,7 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
 def _missing_arg(message: str) -> str | None:
     # argparse: "the following arguments are required: --execution-id, --current-stage"
     marker = "required: "
-    return message.split(marker, 1)[1].split(",")[0].strip().lstrip("-") if marker in message else None
+    return message.split(marker, 1)[1].split(",")[0].strip() if marker in message else None
 
 
 def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
@@ -90,9 +90,9 @@ def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as err:
-        raise ArgumentError(f"--initial-data is not JSON: {err}", stage=stage, field="initial-data") from None
+        raise ArgumentError(f"--initial-data is not JSON: {err}", stage=stage, argument="--initial-data") from None
     if not isinstance(value, dict):
-        raise ArgumentError("--initial-data must be a JSON object", stage=stage, field="initial-data")
+        raise ArgumentError("--initial-data must be a JSON object", stage=stage, argument="--initial-data")
     return value
 
 
@@ -123,7 +123,7 @@ class StageContext:
         source = stage or self.previous_stage
         if source is None:
             raise MissingInputError(f"no previous stage was given to read dataset {dataset!r} from",
-                                    stage=self.current_stage, field="previous-stage")
+                                    stage=self.current_stage, argument="--previous-stage")
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
         df = self.spark.read.parquet(self.bucket.uri(key))

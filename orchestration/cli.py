@@ -40,12 +40,12 @@ from typing import Any
 
 import conf
 from baton import paths
-from baton.errors import BatonError
+from baton.errors import ArgumentError, BatonError
 from baton.spark import get_spark
 from baton.storage import read_json
 from orchestration import check, pipelines
 from orchestration.failure import job_message
-from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
+from orchestration.generate import QUERY_LANGUAGES, Deployment, generate, to_json
 from orchestration.local import BackfillSummary, LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
 from orchestration.views import cost, graph
@@ -249,7 +249,8 @@ def _executions(args: argparse.Namespace) -> Any:
 def _deploy_env(args: argparse.Namespace) -> str:
     env = args.env or os.environ.get("BATON_ENV")
     if env is None:
-        raise ValueError("say which environment to deploy: --env dev or --env prod")
+        raise ArgumentError("missing: say which environment to deploy (or set BATON_ENV), e.g. --env dev",
+                            argument="--env")
     return env
 
 
@@ -594,9 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (RunRefused, ExpressNotAllowed, BatonError, KeyError, ValueError) as err:
-        print(f"baton: {err}", file=sys.stderr)
-        return 2
+    except BatonError as err:  # anything else is a bug: its traceback shows
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from baton.errors import BatonError
 from baton.paths import WorkflowBucket, validate_warehouse
 from orchestration.asl.intrinsics import is_intrinsic, parse_intrinsic
 from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
@@ -52,7 +53,7 @@ QUERY_LANGUAGES = ("jsonpath", "jsonata")
 QUALITY_ERROR = "DataQualityFailed"
 
 
-class ExpressNotAllowed(ValueError):
+class ExpressNotAllowed(BatonError):
     """Express workflows cannot run .sync (run-a-job) integrations."""
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from baton import paths
+from baton.errors import BatonError
 from baton.spark import get_spark
 from baton.stage import FAULTS_ENV
 from baton.storage import Storage, read_json, storage_for, write_json
@@ -39,7 +40,7 @@ EXECUTION = "_execution.json"
 HISTORY = "_history.jsonl"
 
 
-class RunRefused(ValueError):
+class RunRefused(BatonError):
     """A run or resume that would be wrong to start (duplicate id, missing outputs, unknown stage)."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jobs import tpch_ingest
 from jobs.flights_ingest import SOURCES
 from orchestration import declarations
-from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage
+from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage, UnknownPipeline
 
 FLIGHTS = Pipeline(
     name="flights",
@@ -57,4 +57,4 @@ def get(name: str) -> Pipeline:
     try:
         return PIPELINES[name]
     except KeyError:
-        raise KeyError(f"unknown pipeline {name!r}; known: {sorted(PIPELINES)}") from None
+        raise UnknownPipeline(f"unknown; known pipelines: {sorted(PIPELINES)}", pipeline=name) from None

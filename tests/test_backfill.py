@@ -22,7 +22,7 @@ from baton.storage import LocalStorage
 from orchestration import cli, pipelines
 from orchestration.asl import FakeClock, TaskFailure, load_definition
 from orchestration.generate import Deployment, generate, generate_backfill
-from orchestration.pipeline import Backfill, Pipeline
+from orchestration.pipeline import Backfill, DeclarationError, Pipeline
 
 STATELINT = Path(sys.executable).parent / "statelint"
 FLIGHTS = pipelines.get("flights")
@@ -33,12 +33,12 @@ def test_months_run_from_first_to_last_across_years():
     assert months("2013-05", "2013-05") == ["2013-05"]
 
 
-@pytest.mark.parametrize(("first", "last", "field"), [("2013-1", "2013-02", "from"), ("2013-13", "2014-01", "from"),
-                                                      ("2013-02", "2013-01", "to"), ("2013-01", "13-02", "to")])
+@pytest.mark.parametrize(("first", "last", "field"), [("2013-1", "2013-02", "--from"), ("2013-13", "2014-01", "--from"),
+                                                      ("2013-02", "2013-01", "--to"), ("2013-01", "13-02", "--to")])
 def test_a_bad_range_names_the_argument(first, last, field):
     with pytest.raises(ArgumentError) as raised:
         months(first, last)
-    assert raised.value.field == field
+    assert raised.value.argument == field
 
 
 def test_parse_month_names_what_it_parses():
@@ -48,9 +48,9 @@ def test_parse_month_names_what_it_parses():
 
 
 def test_a_backfill_filters_at_a_stage_of_its_pipeline():
-    with pytest.raises(ValueError, match="filters at 'Nowhere'"):
+    with pytest.raises(DeclarationError, match="filters at 'Nowhere'"):
         Pipeline(FLIGHTS.name, FLIGHTS.extraction, FLIGHTS.stages, backfill=Backfill("month", "Nowhere"))
-    with pytest.raises(ValueError, match="partition key"):
+    with pytest.raises(DeclarationError, match="partition key"):
         Backfill("week", "Conform")
 
 

@@ -39,7 +39,7 @@ def test_no_glue_job_starts_without_glue_jvm_classes(spark):
 def test_a_missing_argument_is_named():
     with pytest.raises(ArgumentError, match="execution-id") as err:
         parse_job_args(["job.py", "--current-stage", "S", "--source", "x"], SPEC)
-    assert err.value.field == "execution-id"
+    assert err.value.argument == "--execution-id"
 
 
 def test_bad_initial_data_is_refused(spark, tmp_path):

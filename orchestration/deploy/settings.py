@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import conf
+from baton.errors import BatonError
 from baton.paths import WorkflowBucket
 from orchestration.generate import Deployment
 
@@ -40,7 +41,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-class SettingsError(ValueError):
+class SettingsError(BatonError):
     """A deployment setting is missing, unknown or invalid; names the file and the key."""
 
     def __init__(self, env: str, key: str, problem: str):
