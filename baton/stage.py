@@ -108,7 +108,7 @@ class StageContext:
         self.execution_id = paths.validate_name(args["execution-id"], "execution id")
         previous = args.get("previous-stage") or ""
         self.previous_stage = paths.validate_name(previous, "previous stage name") if previous else None
-        self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load()["workflowBucket"])
+        self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load().workflow_bucket)
         self.storage = storage or storage_for(self.bucket)
         self.initial_data = _parse_initial_data(args.get("initial-data", ""), self.current_stage)
         self.paths = paths.StagePaths(self.execution_id, self.current_stage)
@@ -236,7 +236,7 @@ class StageContext:
         ordered.write.mode("overwrite").partitionBy(*partition_by).parquet(self.bucket.uri(staged))
         files = [k for k in self.storage.list_keys(staged) if k.endswith(".parquet")]
         partitions = sorted({k[len(staged) + 1:].rsplit("/", 1)[0] for k in files})
-        target = paths.warehouse_table(table, self.args.get("warehouse") or conf.load()["warehouse"])
+        target = paths.warehouse_table(table, self.args.get("warehouse") or conf.load().warehouse)
         for part in partitions:
             part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
             for index, key in enumerate(part_files):
@@ -329,10 +329,11 @@ def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSess
     """Run one stage job in this process. Raises ``BatonError`` on bad input or arguments."""
     argv = list(sys.argv if argv is None else argv)
     args = parse_job_args(argv, spec)
-    spark = spark or get_spark(f"baton-{spec.name}")
+    settings = conf.load()
+    spark = spark or get_spark(f"baton-{spec.name}", settings.spark)
     ctx = StageContext(spark, args, spec.name, storage=storage)
     glue_job = _glue_job(spark, args)
-    lineage = StageLineage(ctx, conf.load()["lineage"])
+    lineage = StageLineage(ctx, settings.lineage)
     lineage.start()
     try:
         check_fault(ctx.current_stage, "start")

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 
 from baton.errors import BatonError
+from conf.settings import Settings
 from orchestration import pipelines
 from orchestration.asl.clock import format_timestamp
 from orchestration.deploy.code import stage_code
@@ -143,7 +144,7 @@ class RemoteExecutions:
         return executions(self.settings, self.client)
 
 
-def resume(settings: DeploySettings, env_settings: dict[str, Any], execution_id: str, stage: str,
+def resume(settings: DeploySettings, env_settings: Settings, execution_id: str, stage: str,
            client: Any = None) -> dict[str, Any]:
     """A new execution that re-enters ``execution_id`` at ``stage`` from its committed outputs in S3.
 
