@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -41,6 +42,7 @@ from baton.storage import Storage, read_json, storage_for, write_json
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
 CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
 FAULTS_ENV = "BATON_FAULTS"
+log = logging.getLogger("baton")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,25 @@ def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
     return value
 
 
+def contract_arg(args: Mapping[str, str], name: str, stage: str) -> str:
+    """The contract argument ``--name`` (the definition passes it to every job).
+
+    Missing, it is an ``ArgumentError`` naming it and the stage, except in the local environment
+    (``BATON_ENV`` unset or ``local``), where conf/local.json gives it, as a log line says: a job run
+    by hand on a cluster without it would otherwise write to the driver's local disk and "succeed".
+    """
+    if args.get(name):
+        return args[name]
+    env = conf.environment()
+    if env != "local":
+        raise ArgumentError(f"missing: the state machine passes it to every job (BATON_ENV={env})",
+                            argument=f"--{name}", stage=stage)
+    settings = conf.load(env)
+    value = {"workflow-bucket": settings.workflow_bucket, "warehouse": settings.warehouse}[name]
+    log.info("stage %s: --%s not given; %s gives %r (local environment)", stage, name, settings.file, value)
+    return value
+
+
 class StageContext:
     """One stage of one execution: reads committed inputs, commits outputs atomically."""
 
@@ -108,7 +129,8 @@ class StageContext:
         self.execution_id = paths.validate_name(args["execution-id"], "execution id")
         previous = args.get("previous-stage") or ""
         self.previous_stage = paths.validate_name(previous, "previous stage name") if previous else None
-        self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load().workflow_bucket)
+        self.bucket = paths.WorkflowBucket.parse(contract_arg(args, "workflow-bucket", self.current_stage))
+        self.warehouse = contract_arg(args, "warehouse", self.current_stage)
         self.storage = storage or storage_for(self.bucket)
         self.initial_data = _parse_initial_data(args.get("initial-data", ""), self.current_stage)
         self.paths = paths.StagePaths(self.execution_id, self.current_stage)
@@ -222,8 +244,7 @@ class StageContext:
     def publish(self, table: str, df: DataFrame, partition_by: Sequence[str]) -> dict[str, Any]:
         """Load ``df`` into ``{warehouse}/{table}/``, replacing only the partitions it has.
 
-        The warehouse is ``--warehouse`` (the definition passes the environment's), else the
-        ``warehouse`` setting of ``conf/<env>.json``.
+        The warehouse is ``--warehouse`` (the definition passes the environment's; see ``contract_arg``).
 
         Each partition is written whole under staging (one file, rows in a fixed order, a fixed
         file name and, locally, a normalized footer, so a rerun writes identical bytes), then
@@ -236,7 +257,7 @@ class StageContext:
         ordered.write.mode("overwrite").partitionBy(*partition_by).parquet(self.bucket.uri(staged))
         files = [k for k in self.storage.list_keys(staged) if k.endswith(".parquet")]
         partitions = sorted({k[len(staged) + 1:].rsplit("/", 1)[0] for k in files})
-        target = paths.warehouse_table(table, self.args.get("warehouse") or conf.load().warehouse)
+        target = paths.warehouse_table(table, self.warehouse)
         for part in partitions:
             part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
             for index, key in enumerate(part_files):
