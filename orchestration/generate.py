@@ -225,8 +225,8 @@ class _Builder:
         if self.deployment.emr_mode != "transient":
             return []
         if self.pipeline.extraction.engine == "emr":
-            raise ValueError(f"pipeline {self.pipeline.name}: a transient EMR cluster starts after the extraction; "
-                             "run the extraction on Glue or use emr.mode existing")
+            raise SettingError(f"pipeline {self.pipeline.name}: a transient EMR cluster starts after the "
+                               "extraction; run the extraction on Glue or use emr.mode existing", setting="emr.mode")
         names = [stage.name for stage in self.pipeline.all_stages()]
         emr = [i for i, stage in enumerate(self.pipeline.all_stages()) if stage.engine == "emr"]
         return names[emr[0]:emr[-1] + 1] if emr else []

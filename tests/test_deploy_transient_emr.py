@@ -6,6 +6,7 @@ Jobs are stand-ins here (no Spark): what is tested is the generated control flow
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -145,6 +146,13 @@ def test_existing_mode_names_the_cluster_and_creates_none(tmp_path):
     definition = generate(FLIGHTS, deployment(str(tmp_path), emr_cluster_id="j-1ABC"))
     assert "CreateCluster" not in definition["States"]
     assert definition["States"]["Enrich"]["Parameters"]["ClusterId"] == "j-1ABC"
+
+
+def test_transient_mode_refuses_an_extraction_on_emr(tmp_path):
+    on_emr = dataclasses.replace(FLIGHTS, extraction=dataclasses.replace(FLIGHTS.extraction, engine="emr"))
+    with pytest.raises(SettingError, match=r"^setting emr\.mode: pipeline flights: a transient EMR cluster starts "
+                                           r"after the extraction"):
+        generate(on_emr, _deployment(tmp_path))
 
 
 def test_transient_mode_needs_a_cluster_description(tmp_path):
