@@ -27,12 +27,12 @@ def ingest_source(ctx: StageContext, sources: Mapping[str, RawSource]) -> None:
     """
     if ctx.args["source"] not in sources:
         raise ArgumentError(f"unknown source {ctx.args['source']!r}; expected one of {list(sources)}",
-                            stage=ctx.current_stage, field="source")
+                            stage=ctx.current_stage, argument="--source")
     source = sources[ctx.args["source"]]
     overrides = ctx.initial_data.get("sources") or {}
     if not isinstance(overrides, dict):
         raise ArgumentError("initialData.sources must be an object of source name -> path",
-                            stage=ctx.current_stage, field="initialData.sources")
+                            stage=ctx.current_stage, input="initialData.sources")
     location = str(overrides.get(source.name) or source.path)
     declared = T.StructType.fromDDL(source.schema)  # DDL quotes a column name like `Order ID` in backticks
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:

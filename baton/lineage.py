@@ -50,11 +50,12 @@ from openlineage.client.transport.transport import Config, Transport
 from openlineage.client.uuid import generate_new_uuid
 
 from baton import paths
-from baton.errors import ArgumentError
+from baton.errors import SettingError
 from baton.storage import Storage, read_json
 
 if TYPE_CHECKING:
     from baton.stage import StageContext
+    from conf.settings import LineageSettings
 
 log = logging.getLogger("baton")
 
@@ -125,24 +126,23 @@ class KeptHttpTransport(Transport):
                     self.http.url, err, len(lines), self.key)
 
 
-def transport_for(settings: Mapping[str, Any], storage: Storage, execution_id: str) -> Transport:
+def transport_for(settings: LineageSettings, storage: Storage, execution_id: str) -> Transport:
     """The transport the ``lineage`` settings name (see the module's docstring)."""
-    kind = settings.get("transport")
-    if kind == "file":
+    if settings.transport == "file":
         return StorageTransport(storage, lineage_key(execution_id))
-    if kind == "console":
+    if settings.transport == "console":
         return ConsoleTransport(ConsoleConfig())
-    if kind == "http":
-        if not settings.get("url"):
-            raise ArgumentError("lineage transport http needs a url (conf: lineage.url)", field="lineage.url")
+    if settings.transport == "http":
+        if not settings.url:
+            raise SettingError("transport http needs a url", setting="lineage.url")
         http = HttpTransport(HttpConfig.from_dict({
-            "type": "http", "url": settings["url"], "endpoint": settings.get("endpoint", "api/v1/lineage"),
-            "timeout": float(settings.get("timeoutSeconds", 5)),
-            "retry": {"total": int(settings.get("retries", 1)), "backoff_factor": 0.3,
+            "type": "http", "url": settings.url, "endpoint": settings.endpoint,
+            "timeout": float(settings.timeout_seconds),
+            "retry": {"total": settings.retries, "backoff_factor": 0.3,
                       "status_forcelist": [500, 502, 503, 504], "allowed_methods": ["POST"]}}))
         return KeptHttpTransport(http, storage, pending_key(execution_id))
-    raise ArgumentError(f"unknown lineage transport {kind!r} (conf: lineage.transport); expected one of "
-                        f"{list(TRANSPORTS)}", field="lineage.transport")
+    raise SettingError(f"unknown lineage transport {settings.transport!r}; expected one of {list(TRANSPORTS)}",
+                       setting="lineage.transport")
 
 
 def pipeline_of(job: str) -> str:
@@ -167,7 +167,7 @@ def dataset_address(uri: str) -> tuple[str, str]:
 class StageLineage:
     """START, then COMPLETE or FAIL, of one stage run. Emission never raises."""
 
-    def __init__(self, ctx: StageContext, settings: Mapping[str, Any]) -> None:
+    def __init__(self, ctx: StageContext, settings: LineageSettings) -> None:
         self.ctx = ctx
         self.pipeline = pipeline_of(ctx.job)
         self.run_id = str(generate_new_uuid())

@@ -32,8 +32,7 @@ def validate_name(value: object, what: str) -> str:
     if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         raise InvalidNameError(
             f"invalid {what} {value!r}: expected 1 to 80 characters of A-Z, a-z, 0-9, '_' or '-' "
-            "(no '/', no '..', not empty)",
-            field=what,
+            "(no '/', no '..', not empty)"
         )
     return value
 
@@ -49,11 +48,11 @@ class WorkflowBucket:
     @classmethod
     def parse(cls, value: str) -> WorkflowBucket:
         if not value:
-            raise InvalidNameError("the workflow bucket is empty", field="workflow-bucket")
+            raise InvalidNameError("the workflow bucket is empty")
         if value.startswith(("s3://", "s3a://")):
             parsed = urlparse(value)
             if not parsed.netloc:
-                raise InvalidNameError(f"no bucket name in {value!r}", field="workflow-bucket")
+                raise InvalidNameError(f"no bucket name in {value!r}")
             return cls("s3", parsed.netloc, parsed.path.strip("/"))
         local = value[len("file://"):] if value.startswith("file://") else value
         return cls("file", str(Path(local).expanduser().resolve()))
@@ -134,7 +133,7 @@ def validate_warehouse(value: object) -> str:
         validate_name(part, "warehouse")
     if parts[0] == "executions":
         raise InvalidNameError(f"invalid warehouse {value!r}: executions/ belongs to the executions; "
-                               "choose a prefix outside it, e.g. 'warehouse'", field="warehouse")
+                               "choose a prefix outside it, e.g. 'warehouse'")
     return value
 
 

@@ -17,14 +17,13 @@ names the operation, the ``s3://`` key, the stage where known and the S3 error c
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import conf
 from baton.errors import BatonError
-
-RETRY_MODES = ("standard", "adaptive")
+from conf.settings import S3Settings
 
 
 class StorageError(BatonError):
@@ -39,18 +38,13 @@ class StorageError(BatonError):
         super().__init__(f"S3 {operation} failed{tried} with {code}: {detail}", stage=stage, path=uri)
 
 
-def retry_config(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """botocore's ``retries`` of the ``s3`` setting; a mode or count botocore would not take is refused here."""
-    mode, attempts = settings.get("retryMode"), settings.get("maxAttempts")
-    if mode not in RETRY_MODES:
-        raise ValueError(f"setting s3.retryMode is {mode!r}; expected one of {list(RETRY_MODES)}")
-    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
-        raise ValueError(f"setting s3.maxAttempts is {attempts!r}; expected a whole number of attempts, at least 1")
-    return {"mode": mode, "total_max_attempts": attempts}
+def retry_config(settings: S3Settings) -> dict[str, Any]:
+    """botocore's ``retries`` of the ``s3`` setting (its values checked when the settings load)."""
+    return {"mode": settings.retry_mode, "total_max_attempts": settings.max_attempts}
 
 
-def client(settings: Mapping[str, Any] | None = None) -> Any:
-    """A boto3 S3 client that retries transient faults as ``settings`` (default: ``conf.load()["s3"]``) say.
+def client(settings: S3Settings | None = None) -> Any:
+    """A boto3 S3 client that retries transient faults as ``settings`` (default: ``conf.load().s3``) say.
 
     The endpoint and region come from the usual AWS environment (``AWS_ENDPOINT_URL_S3`` reaches
     a local server).
@@ -58,7 +52,7 @@ def client(settings: Mapping[str, Any] | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
-    settings = conf.load()["s3"] if settings is None else settings
+    settings = conf.load().s3 if settings is None else settings
     return boto3.client("s3", config=Config(retries=retry_config(settings)))
 
 

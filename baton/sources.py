@@ -212,7 +212,7 @@ def read_json_checked(spark: SparkSession, files: list[RawFile], schema: T.Struc
     if bad:
         raise BadInputError(f"line does not parse as a JSON object of {schema.simpleString()}: "
                             f"{bad[CORRUPT][:200]!r}", stage=stage, path=bad[SOURCE_FILE],
-                            field=_first_bad_json_field(bad[CORRUPT], schema))
+                            column=_first_bad_json_field(bad[CORRUPT], schema))
     present = df.agg(*[F.count(c).alias(c) for c in schema.names]).first()
     missing = [c for c in schema.names if present[c] == 0]
     return _non_empty(df, files, stage, missing).select(*schema.names)
@@ -241,12 +241,12 @@ def read_parquet_checked(spark: SparkSession, files: list[RawFile], schema: T.St
     missing = [c for c in schema.names if c not in df.columns]
     if missing:
         raise BadInputError(f"missing column(s) {missing}; the files have columns {df.columns}",
-                            stage=stage, path=files[0].display, field=missing[0])
+                            stage=stage, path=files[0].display, column=missing[0])
     for field in schema.fields:
         found = df.schema[field.name].dataType
         if found != field.dataType and not _widens(found, field.dataType):
             raise BadInputError(f"column has type {found.simpleString()}, expected {field.dataType.simpleString()}",
-                                stage=stage, path=files[0].display, field=field.name)
+                                stage=stage, path=files[0].display, column=field.name)
     typed = df.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
     if typed.isEmpty():
         raise EmptyInputError("the input has no rows", stage=stage, path=", ".join(f.display for f in files))
@@ -267,7 +267,7 @@ def _non_empty(df: DataFrame, files: list[RawFile], stage: str, all_null: list[s
         raise EmptyInputError("the input has no rows", stage=stage, path=", ".join(f.display for f in files))
     if all_null:
         raise BadInputError(f"missing column(s) {all_null}: no record has them", stage=stage,
-                            path=", ".join(f.display for f in files), field=all_null[0])
+                            path=", ".join(f.display for f in files), column=all_null[0])
     return df
 
 
@@ -280,7 +280,7 @@ def _check_headers(files: list[RawFile], schema: T.StructType, stage: str) -> li
         if missing:
             raise BadInputError(
                 f"missing column(s) {missing}; the file has columns {header}",
-                stage=stage, path=raw.display, field=missing[0])
+                stage=stage, path=raw.display, column=missing[0])
         if first_header is not None and header != first_header:
             raise BadInputError(f"header {header} differs from {first_header} of the other files",
                                 stage=stage, path=raw.display)
@@ -309,12 +309,12 @@ def _describe_bad_line(line: str, source: str, header: list[str], schema: T.Stru
     if len(values) != len(header):
         return BadInputError(
             f"malformed line with {len(values)} fields where the header has {len(header)}: {line[:200]!r}",
-            stage=stage, path=source, field=header[min(len(values), len(header) - 1)])
+            stage=stage, path=source, column=header[min(len(values), len(header) - 1)])
     for name, value in zip(header, values, strict=True):
         if name in schema.names and value != null_value and not _parses(value, schema[name].dataType):
             return BadInputError(
                 f"value {value!r} is not of type {schema[name].dataType.simpleString()} in line {line[:200]!r}",
-                stage=stage, path=source, field=name)
+                stage=stage, path=source, column=name)
     return BadInputError(f"Spark could not parse the line {line[:200]!r}", stage=stage, path=source)
 
 

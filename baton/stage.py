@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -41,6 +42,7 @@ from baton.storage import Storage, read_json, storage_for, write_json
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
 CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
 FAULTS_ENV = "BATON_FAULTS"
+log = logging.getLogger("baton")
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
     try:
         resolved = getResolvedOptions(list(argv), required)
     except GlueArgumentError as err:
-        raise ArgumentError(f"job {spec.name}: {err}", field=_missing_arg(str(err))) from None
+        raise ArgumentError(f"job {spec.name}: {err}", argument=_missing_arg(str(err))) from None
     args = {name: resolved[name.replace("-", "_")] for name in required}
     optional = {name: "" for name in CONTRACT_OPTIONAL} | dict(spec.optional_args)
     parser = argparse.ArgumentParser(add_help=False)
@@ -81,7 +83,7 @@ def parse_job_args(argv: Sequence[str], spec: JobSpec) -> dict[str, str]:
 def _missing_arg(message: str) -> str | None:
     # argparse: "the following arguments are required: --execution-id, --current-stage"
     marker = "required: "
-    return message.split(marker, 1)[1].split(",")[0].strip().lstrip("-") if marker in message else None
+    return message.split(marker, 1)[1].split(",")[0].strip() if marker in message else None
 
 
 def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
@@ -90,9 +92,32 @@ def _parse_initial_data(raw: str, stage: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as err:
-        raise ArgumentError(f"--initial-data is not JSON: {err}", stage=stage, field="initial-data") from None
+        raise ArgumentError(f"--initial-data is not JSON: {err}", stage=stage, argument="--initial-data") from None
     if not isinstance(value, dict):
-        raise ArgumentError("--initial-data must be a JSON object", stage=stage, field="initial-data")
+        raise ArgumentError("--initial-data must be a JSON object", stage=stage, argument="--initial-data")
+    return value
+
+
+def contract_arg(args: Mapping[str, str], name: str, stage: str, master: Callable[[], str]) -> str:
+    """The contract argument ``--name`` (the definition passes it to every job).
+
+    Missing, it is an ``ArgumentError`` naming it and the stage, except in the local environment
+    (``BATON_ENV`` unset or ``local``) with Spark in local mode (``master()``), where conf/local.json
+    gives it, as a log line says: a job run by hand on a Glue or EMR driver (whose master is not
+    ``local``, whatever ``BATON_ENV`` says) would otherwise write to the driver's local disk and "succeed".
+    """
+    if args.get(name):
+        return args[name]
+    env = conf.environment()
+    if env != "local":
+        raise ArgumentError(f"missing: the state machine passes it to every job (BATON_ENV={env})",
+                            argument=f"--{name}", stage=stage)
+    if not (spark_master := master()).startswith("local"):
+        raise ArgumentError(f"missing: the state machine passes it to every job (Spark master {spark_master!r} is "
+                            f"not local, so conf/local.json does not apply)", argument=f"--{name}", stage=stage)
+    settings = conf.load(env)
+    value = {"workflow-bucket": settings.workflow_bucket, "warehouse": settings.warehouse}[name]
+    log.info("stage %s: --%s not given; %s gives %r (local environment)", stage, name, settings.file, value)
     return value
 
 
@@ -108,7 +133,9 @@ class StageContext:
         self.execution_id = paths.validate_name(args["execution-id"], "execution id")
         previous = args.get("previous-stage") or ""
         self.previous_stage = paths.validate_name(previous, "previous stage name") if previous else None
-        self.bucket = paths.WorkflowBucket.parse(args.get("workflow-bucket") or conf.load()["workflowBucket"])
+        self.bucket = paths.WorkflowBucket.parse(contract_arg(args, "workflow-bucket", self.current_stage,
+                                                                lambda: spark.sparkContext.master))
+        self.warehouse = contract_arg(args, "warehouse", self.current_stage, lambda: spark.sparkContext.master)
         self.storage = storage or storage_for(self.bucket, stage=self.current_stage)
         self.initial_data = _parse_initial_data(args.get("initial-data", ""), self.current_stage)
         self.paths = paths.StagePaths(self.execution_id, self.current_stage)
@@ -123,7 +150,7 @@ class StageContext:
         source = stage or self.previous_stage
         if source is None:
             raise MissingInputError(f"no previous stage was given to read dataset {dataset!r} from",
-                                    stage=self.current_stage, field="previous-stage")
+                                    stage=self.current_stage, argument="--previous-stage")
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
         df = self.spark.read.parquet(self.bucket.uri(key))
@@ -222,8 +249,7 @@ class StageContext:
     def publish(self, table: str, df: DataFrame, partition_by: Sequence[str]) -> dict[str, Any]:
         """Load ``df`` into ``{warehouse}/{table}/``, replacing only the partitions it has.
 
-        The warehouse is ``--warehouse`` (the definition passes the environment's), else the
-        ``warehouse`` setting of ``conf/<env>.json``.
+        The warehouse is ``--warehouse`` (the definition passes the environment's; see ``contract_arg``).
 
         Each partition is written whole under staging (one file, rows in a fixed order, a fixed
         file name and, locally, a normalized footer, so a rerun writes identical bytes), then
@@ -236,7 +262,7 @@ class StageContext:
         ordered.write.mode("overwrite").partitionBy(*partition_by).parquet(self.bucket.uri(staged))
         files = [k for k in self.storage.list_keys(staged) if k.endswith(".parquet")]
         partitions = sorted({k[len(staged) + 1:].rsplit("/", 1)[0] for k in files})
-        target = paths.warehouse_table(table, self.args.get("warehouse") or conf.load()["warehouse"])
+        target = paths.warehouse_table(table, self.warehouse)
         for part in partitions:
             part_files = sorted(k for k in files if k.startswith(f"{staged}/{part}/"))
             for index, key in enumerate(part_files):
@@ -329,10 +355,11 @@ def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSess
     """Run one stage job in this process. Raises ``BatonError`` on bad input or arguments."""
     argv = list(sys.argv if argv is None else argv)
     args = parse_job_args(argv, spec)
-    spark = spark or get_spark(f"baton-{spec.name}")
+    settings = conf.load()
+    spark = spark or get_spark(f"baton-{spec.name}", settings.spark)
     ctx = StageContext(spark, args, spec.name, storage=storage)
     glue_job = _glue_job(spark, args)
-    lineage = StageLineage(ctx, conf.load()["lineage"])
+    lineage = StageLineage(ctx, settings.lineage)
     lineage.start()
     try:
         check_fault(ctx.current_stage, "start")

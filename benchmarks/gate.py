@@ -37,6 +37,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from baton.spark import get_spark
+from conf.settings import SparkSettings
 from quality.gate import GreatExpectationsEvaluator, evaluate
 from quality.spark_metrics import measure
 from quality.suite import Suite, suite_from_dict
@@ -229,8 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", action="store_true", help="append the results to docs/benchmarks.md")
     args = parser.parse_args(argv)
 
-    spark = get_spark("baton-bench-gate", master="local[2]", shuffle_partitions=4,
-                      extra_conf={"spark.driver.memory": "4g"})
+    spark = get_spark("baton-bench-gate", SparkSettings(master="local[2]", shuffle_partitions=4, driver_memory="4g"))
     meter = Meter(spark)
     lines = [f"### Quality gate (`python benchmarks/gate.py --rows {args.rows} --repeats {args.repeats}`)", "",
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}, {os.cpu_count()} CPUs; "

@@ -31,11 +31,11 @@ SALES_SQL = """
 
 def run_spark(data: Path, out: Path) -> None:
     from baton.spark import get_spark
+    from conf.settings import SparkSettings
     from domains.tpch import MARTS
     from transforms import tpch as t
 
-    spark = get_spark("tpch-engine", master="local[2]", shuffle_partitions=4,
-                      extra_conf={"spark.driver.memory": "2g"})
+    spark = get_spark("tpch-engine", SparkSettings(master="local[2]", shuffle_partitions=4, driver_memory="2g"))
     read = {n: spark.read.parquet(str(data / n)) for n in ("lineitem", "orders", "customer", "nation")}
     sales = read["lineitem"].transform(t.denormalize_sales(read["orders"], read["customer"], read["nation"])).cache()
     for table, keys in MARTS.items():
@@ -46,6 +46,7 @@ def run_spark(data: Path, out: Path) -> None:
 def profile_spark(data: Path, out: Path) -> None:
     """The Spark contender's phases, one at a time (each phase's wall seconds): where its time goes."""
     from baton.spark import get_spark
+    from conf.settings import SparkSettings
     from domains.tpch import MARTS
     from transforms import tpch as t
 
@@ -55,8 +56,7 @@ def profile_spark(data: Path, out: Path) -> None:
         marks.append(time.perf_counter())
         print(f"{phase:<44} {marks[-1] - marks[-2]:6.1f} s", flush=True)
 
-    spark = get_spark("tpch-engine-profile", master="local[2]", shuffle_partitions=4,
-                      extra_conf={"spark.driver.memory": "2g"})
+    spark = get_spark("tpch-engine-profile", SparkSettings(master="local[2]", shuffle_partitions=4, driver_memory="2g"))
     lap("JVM and session start")
     read = {n: spark.read.parquet(str(data / n)) for n in ("lineitem", "orders", "customer", "nation")}
     lines = read["lineitem"].select("l_orderkey", "l_linenumber", "l_shipmode", "l_quantity", "l_extendedprice",

@@ -20,6 +20,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from baton.spark import get_spark
+from conf.settings import SparkSettings
 from domains.tpch import MARTS, SUITES, TABLES, schema
 from jobs.tpch_validate import REFERENCES
 from quality.checkpoint import load
@@ -57,8 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out")
     parser.add_argument("--no-checks", action="store_true")
     args = parser.parse_args(argv)
-    spark = get_spark("tpch-single-script", master="local[2]", shuffle_partitions=4,
-                      extra_conf={"spark.driver.memory": "2g"})
+    spark = get_spark("tpch-single-script", SparkSettings(master="local[2]", shuffle_partitions=4, driver_memory="2g"))
     names = MART_TABLES if args.no_checks else TABLES
     tables = {name: conformed(spark, args.raw, name) for name in names}
     if not args.no_checks:

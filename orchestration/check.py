@@ -26,6 +26,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from baton.errors import ArgumentError
 from baton.storage import LocalStorage
 from quality.checkpoint import load
 from quality.gate import evaluate, make_verdict
@@ -62,7 +63,7 @@ def read_dataset(spark: SparkSession, path: str, fmt: str) -> DataFrame:
         return spark.read.option("header", True).option("inferSchema", True).csv(path)
     if fmt == "json":
         return spark.read.json(path)
-    raise ValueError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}")
+    raise ArgumentError(f"unknown format {fmt!r}; expected one of {list(FORMATS)}", argument="--format")
 
 
 def check(df: DataFrame, suite_name: str, name: str, parameters: Mapping[str, Any] | None = None) -> CheckResult:

@@ -34,19 +34,20 @@ import shlex
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import conf
 from baton import paths
-from baton.errors import BatonError
+from baton.errors import ArgumentError, BatonError
 from baton.spark import get_spark
 from baton.storage import read_json
 from orchestration import check, pipelines
 from orchestration.failure import job_message
-from orchestration.generate import QUERY_LANGUAGES, Deployment, ExpressNotAllowed, generate, to_json
-from orchestration.local import BackfillSummary, LocalRun, RunRefused, RunSummary
+from orchestration.generate import QUERY_LANGUAGES, Deployment, generate, to_json
+from orchestration.local import BackfillSummary, LocalExecutions, LocalRun, RunRefused, RunSummary
 from orchestration.package import build_zip
 from orchestration.views import cost, graph
 from orchestration.views.report import write_report
@@ -98,7 +99,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
               f"{started['executionArn']} started {started['startDate']} (execution id {started['executionId']}, "
               f"from {args.stage})")
         return 0
-    record = _runner(args, None).describe(args.execution_id)
+    record = _local_executions(args).describe(args.execution_id)  # it names the execution's pipeline
     return _report(_runner(args, record["pipeline"]).resume(args.execution_id, args.stage), args.json)
 
 
@@ -128,7 +129,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_asl(args: argparse.Namespace) -> int:
     settings = conf.load(args.env)
-    definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
+    definition = generate(pipelines.get(args.pipeline), Deployment.from_settings(settings, args.workflow_bucket),
                           args.type, args.query_language)
     text = to_json(definition)
     if args.out:
@@ -177,7 +178,7 @@ def cmd_suite_draft(args: argparse.Namespace) -> int:
 def _spark(args: argparse.Namespace) -> Any:
     from baton.spark import get_spark
 
-    return get_spark("baton-draft", master=conf.load(args.env).get("spark", {}).get("master"))
+    return get_spark("baton-draft", conf.load(args.env).spark)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -228,12 +229,12 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def _env(args: argparse.Namespace) -> str:
-    return args.env or os.environ.get("BATON_ENV", "local")
+    return conf.environment(args.env)
 
 
 def _deployed(args: argparse.Namespace) -> bool:
     """status, history, list and resume go to AWS for an environment with a deployment section."""
-    return args.workflow_bucket is None and "deployment" in conf.load(_env(args))
+    return args.workflow_bucket is None and conf.load(_env(args)).deployment is not None
 
 
 def _executions(args: argparse.Namespace) -> Any:
@@ -243,26 +244,27 @@ def _executions(args: argparse.Namespace) -> Any:
         from orchestration.deploy.settings import load as load_settings
 
         return RemoteExecutions(load_settings(_env(args)))
-    return _runner(args, None)
+    return _local_executions(args)
 
 
 def _deploy_env(args: argparse.Namespace) -> str:
-    env = args.env or os.environ.get("BATON_ENV")
+    env = args.env or os.environ.get(conf.ENV_VARIABLE)
     if env is None:
-        raise ValueError("say which environment to deploy: --env dev or --env prod")
-    return env
+        raise ArgumentError(f"missing: say which environment to deploy (or set {conf.ENV_VARIABLE}), "
+                            "e.g. --env dev", argument="--env")
+    return conf.environment(env)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    runner = _runner(args, None)
-    runner.describe(args.execution_id)
-    print(runner.bucket.uri(write_report(runner.storage, args.execution_id)))
+    executions = _local_executions(args)
+    executions.describe(args.execution_id)
+    print(executions.bucket.uri(write_report(executions.storage, args.execution_id)))
     return 0
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
     settings = conf.load(args.env)
-    definition = generate(pipelines.get(args.pipeline), Deployment.from_conf(settings, args.workflow_bucket),
+    definition = generate(pipelines.get(args.pipeline), Deployment.from_settings(settings, args.workflow_bucket),
                           args.type)
     text = graph.render(definition, args.format)
     if args.out:
@@ -274,8 +276,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    runner = _runner(args, None)
-    settings = conf.load(args.env)
+    runner = _local_executions(args)
+    settings = runner.settings
     if args.target in pipelines.PIPELINES:
         if args.runs_per_day is None:
             raise RunRefused(f"baton cost {args.target}: give --runs-per-day N for a monthly estimate "
@@ -293,13 +295,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     parameters = json.loads(args.parameters) if args.parameters else {}
     if not isinstance(parameters, dict):
         raise RunRefused("--parameters must be a JSON object, e.g. '{\"min_year\": 2013}'")
-    settings = conf.load(args.env)
-    spark_settings = settings.get("spark", {})
-    spark = get_spark("baton-check", spark_settings.get("master"), spark_settings.get("shufflePartitions"))
+    spark = get_spark("baton-check", conf.load(args.env).spark)
     if args.execution:
         if args.data or not args.stage:
             raise RunRefused("baton check --execution ID needs --stage STAGE and no DATA")
-        targets = _stage_targets(spark, _runner(args, None), args.execution, args.stage, args.suite)
+        targets = _stage_targets(spark, _local_executions(args), args.execution, args.stage, args.suite)
     else:
         if not (args.suite and args.data):
             raise RunRefused("baton check needs SUITE and DATA, or --execution ID --stage STAGE")
@@ -312,7 +312,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(result.passed for result in results) else 1
 
 
-def _stage_targets(spark: Any, runner: LocalRun, execution_id: str, stage: str,
+def _stage_targets(spark: Any, runner: LocalExecutions, execution_id: str, stage: str,
                    suite: str | None) -> list[tuple[str, str, Any]]:
     """(suite, dataset, DataFrame) of each committed output of ``stage``: the suite given, else its manifest's."""
     stage_paths = paths.StagePaths(execution_id, stage)
@@ -328,7 +328,7 @@ def _stage_targets(spark: Any, runner: LocalRun, execution_id: str, stage: str,
     return targets
 
 
-def _latest_succeeded(runner: LocalRun, pipeline: str) -> str:
+def _latest_succeeded(runner: LocalExecutions, pipeline: str) -> str:
     done = [r for r in runner.list() if r["pipeline"] == pipeline and r["status"] == "SUCCEEDED"]
     if not done:
         raise RunRefused(f"no succeeded execution of {pipeline} to take stage durations from: "
@@ -336,12 +336,17 @@ def _latest_succeeded(runner: LocalRun, pipeline: str) -> str:
     return max(done, key=lambda r: r["startDate"])["executionId"]
 
 
-def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str = "jsonpath") -> LocalRun:
+def _runner(args: argparse.Namespace, pipeline: str, query_language: str = "jsonpath") -> LocalRun:
     settings = conf.load(args.env)
     if getattr(args, "master", None):
-        settings["spark"] = settings.get("spark", {}) | {"master": args.master}
-    return LocalRun(pipelines.get(pipeline or "flights"), settings, args.workflow_bucket,
-                    query_language=query_language)
+        settings = replace(settings, spark=replace(settings.spark, master=args.master))
+    return LocalRun(pipelines.get(pipeline), settings, args.workflow_bucket, query_language=query_language)
+
+
+def _local_executions(args: argparse.Namespace) -> LocalExecutions:
+    """The local executions of every pipeline: status, history, list, report, cost and check read them
+    without a pipeline (an execution's record names its own)."""
+    return LocalExecutions(conf.load(args.env), args.workflow_bucket)
 
 
 def _input(raw: str | None) -> dict[str, Any]:
@@ -594,9 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (RunRefused, ExpressNotAllowed, BatonError, KeyError, ValueError) as err:
-        print(f"baton: {err}", file=sys.stderr)
-        return 2
+    except BatonError as err:  # anything else is a bug: its traceback shows
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
 
 
 if __name__ == "__main__":

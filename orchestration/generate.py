@@ -34,7 +34,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from baton.errors import BatonError, SettingError
 from baton.paths import WorkflowBucket, validate_warehouse
+from conf.settings import Settings
 from orchestration.asl.intrinsics import is_intrinsic, parse_intrinsic
 from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
 
@@ -52,7 +54,7 @@ QUERY_LANGUAGES = ("jsonpath", "jsonata")
 QUALITY_ERROR = "DataQualityFailed"
 
 
-class ExpressNotAllowed(ValueError):
+class ExpressNotAllowed(BatonError):
     """Express workflows cannot run .sync (run-a-job) integrations."""
 
 
@@ -85,30 +87,34 @@ class Deployment:
     """Where a definition points: bucket, warehouse, EMR cluster, alert topic, uploaded code."""
 
     workflow_bucket: str
-    emr_cluster_id: str = "local"
-    alert_topic: str = "arn:aws:sns:us-east-1:000000000000:baton-alerts"
-    artifacts: str = "dist"
-    aws_region: str = "us-east-1"
-    warehouse: str = "warehouse"  # the prefix of the workflow bucket the loads write to
-    emr_mode: str = "existing"  # "transient": the definition creates and terminates its own cluster
-    emr_cluster: TransientCluster | None = None
+    emr_cluster_id: str | None  # emr.mode existing: the cluster the steps run on
+    alert_topic: str
+    artifacts: str
+    warehouse: str  # the prefix of the workflow bucket the loads write to
+    emr_mode: str  # "transient": the definition creates and terminates its own cluster
+    emr_cluster: TransientCluster | None
 
     def __post_init__(self) -> None:
         if self.emr_mode not in EMR_MODES:
-            raise ValueError(f"emr.mode must be one of {EMR_MODES}, got {self.emr_mode!r}")
+            raise SettingError(f"must be one of {EMR_MODES}, got {self.emr_mode!r}", setting="emr.mode")
+        if self.emr_mode == "existing" and self.emr_cluster_id is None:
+            raise SettingError("emr.mode existing needs the cluster id", setting="emr.clusterId")
         if self.emr_mode == "transient" and self.emr_cluster is None:
-            raise ValueError("emr.mode transient needs emr.cluster (releaseLabel, instanceType, ...)")
+            raise SettingError("emr.mode transient needs the cluster (releaseLabel, instanceType, ...)",
+                               setting="emr.cluster")
 
     @classmethod
-    def from_conf(cls, settings: dict[str, Any], workflow_bucket: str | None = None) -> Deployment:
-        emr = settings.get("emr", {})
-        return cls(workflow_bucket=workflow_bucket or settings["workflowBucket"],
-                   warehouse=validate_warehouse(settings["warehouse"]),
-                   emr_cluster_id=emr.get("clusterId", "local"),
-                   emr_mode=emr.get("mode", "existing"),
-                   emr_cluster=TransientCluster(**emr["cluster"]) if "cluster" in emr else None,
-                   alert_topic=settings["notifications"]["topic"],
-                   artifacts=settings.get("artifacts", "dist"))
+    def from_settings(cls, settings: Settings, workflow_bucket: str | None = None) -> Deployment:
+        """The environment's deployment; ``workflow_bucket`` (``--workflow-bucket``) replaces its bucket."""
+        cluster = settings.emr.cluster
+        return cls(workflow_bucket=workflow_bucket or settings.workflow_bucket,
+                   warehouse=validate_warehouse(settings.warehouse),
+                   emr_cluster_id=settings.emr.cluster_id, emr_mode=settings.emr.mode,
+                   emr_cluster=None if cluster is None else TransientCluster(
+                       releaseLabel=cluster.release_label, instanceType=cluster.instance_type,
+                       coreInstances=cluster.core_instances, serviceRole=cluster.service_role,
+                       instanceProfile=cluster.instance_profile, logUri=cluster.log_uri),
+                   alert_topic=settings.notifications.topic, artifacts=settings.artifacts)
 
     @property
     def bucket(self) -> WorkflowBucket:
@@ -219,8 +225,8 @@ class _Builder:
         if self.deployment.emr_mode != "transient":
             return []
         if self.pipeline.extraction.engine == "emr":
-            raise ValueError(f"pipeline {self.pipeline.name}: a transient EMR cluster starts after the extraction; "
-                             "run the extraction on Glue or use emr.mode existing")
+            raise SettingError(f"pipeline {self.pipeline.name}: a transient EMR cluster starts after the "
+                               "extraction; run the extraction on Glue or use emr.mode existing", setting="emr.mode")
         names = [stage.name for stage in self.pipeline.all_stages()]
         emr = [i for i, stage in enumerate(self.pipeline.all_stages()) if stage.engine == "emr"]
         return names[emr[0]:emr[-1] + 1] if emr else []

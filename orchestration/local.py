@@ -24,9 +24,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from baton import paths
+from baton.errors import BatonError
 from baton.spark import get_spark
 from baton.stage import FAULTS_ENV
 from baton.storage import Storage, read_json, storage_for, write_json
+from conf.settings import Settings
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
 from orchestration.failure import Failure, failure_of, job_message
@@ -39,7 +41,7 @@ EXECUTION = "_execution.json"
 HISTORY = "_history.jsonl"
 
 
-class RunRefused(ValueError):
+class RunRefused(BatonError):
     """A run or resume that would be wrong to start (duplicate id, missing outputs, unknown stage)."""
 
 
@@ -92,19 +94,45 @@ class BackfillSummary:
                 "error": self.error, "cause": self.cause}
 
 
-class LocalRun:
-    """Runs, resumes and describes local executions of one pipeline."""
+class LocalExecutions:
+    """The executions in an environment's workflow bucket, of any pipeline: what status, history and list read."""
 
-    def __init__(self, pipeline: Pipeline, settings: dict[str, Any], workflow_bucket: str | None = None,
-                 clock: Clock | None = None, echo: Callable[[str], None] | None = None,
-                 query_language: str = "jsonpath"):
-        self.pipeline = pipeline
-        self.query_language = query_language  # which form of the generated definition runs
+    def __init__(self, settings: Settings, workflow_bucket: str | None = None):
         self.settings = settings
-        self.deployment = Deployment.from_conf(settings, workflow_bucket)
+        self.deployment = Deployment.from_settings(settings, workflow_bucket)
         self.bucket = self.deployment.bucket
         self.storage: Storage = storage_for(self.bucket)
-        self.clock = clock or RealClock(settings.get("retry", {}).get("waitFactor", 1.0))
+
+    def describe(self, execution_id: str) -> dict[str, Any]:
+        key = self._key(execution_id, EXECUTION)
+        if not self.storage.exists(key):
+            raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
+        return read_json(self.storage, key)
+
+    def history(self, execution_id: str) -> list[dict[str, Any]]:
+        self.describe(execution_id)
+        text = self.storage.read_bytes(self._key(execution_id, HISTORY)).decode()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def list(self) -> list[dict[str, Any]]:
+        keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
+        return [read_json(self.storage, k) for k in sorted(keys)]
+
+    @staticmethod
+    def _key(execution_id: str, name: str) -> str:
+        return f"{paths.execution_prefix(execution_id)}/{name}"
+
+
+class LocalRun(LocalExecutions):
+    """Runs, resumes and describes local executions of one pipeline."""
+
+    def __init__(self, pipeline: Pipeline, settings: Settings, workflow_bucket: str | None = None,
+                 clock: Clock | None = None, echo: Callable[[str], None] | None = None,
+                 query_language: str = "jsonpath"):
+        super().__init__(settings, workflow_bucket)
+        self.pipeline = pipeline
+        self.query_language = query_language  # which form of the generated definition runs
+        self.clock = clock or RealClock(settings.retry.wait_factor)
         self.echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
 
     # -- public --------------------------------------------------------------------------
@@ -180,21 +208,6 @@ class LocalRun:
                                          "startDate": start})
         self._finish(child_id, record, child, failure_of(child.history))
 
-    def describe(self, execution_id: str) -> dict[str, Any]:
-        key = self._key(execution_id, EXECUTION)
-        if not self.storage.exists(key):
-            raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
-        return read_json(self.storage, key)
-
-    def history(self, execution_id: str) -> list[dict[str, Any]]:
-        self.describe(execution_id)
-        text = self.storage.read_bytes(self._key(execution_id, HISTORY)).decode()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-    def list(self) -> list[dict[str, Any]]:
-        keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
-        return [read_json(self.storage, k) for k in sorted(keys)]
-
     # -- running -------------------------------------------------------------------------
     def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
         definition = generate(self.pipeline, self.deployment, query_language=self.query_language)
@@ -212,11 +225,7 @@ class LocalRun:
         machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
         self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
         handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)
-        spark_conf = self.settings.get("spark", {})
-        get_spark(f"baton-{self.pipeline.name}", master=spark_conf.get("master"),
-                  shuffle_partitions=spark_conf.get("shufflePartitions"),
-                  extra_conf={"spark.driver.memory": spark_conf["driverMemory"]} if "driverMemory" in spark_conf
-                  else None)
+        get_spark(f"baton-{self.pipeline.name}", self.settings.spark)
         run = {"input": input, "resumeFrom": resume_from, "status": "RUNNING", "startDate": _iso(self.clock)}
         record = self._record(execution_id, run)
         progress = _Progress(self.echo, time.monotonic())
@@ -312,10 +321,6 @@ class LocalRun:
             reports["notifications"] = self.bucket.uri(paths.notifications(execution_id))
         reports["warehouse"] = self.bucket.uri(self.deployment.warehouse)
         return reports
-
-    @staticmethod
-    def _key(execution_id: str, name: str) -> str:
-        return f"{paths.execution_prefix(execution_id)}/{name}"
 
 
 class _Progress:

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from baton.errors import NOT_RETRYABLE
+from baton.errors import NOT_RETRYABLE, BatonError
 from baton.partitions import months
 from baton.paths import validate_name
 
 ENGINES = ("glue", "emr")
 PARTITION_KEYS = {"month": months}  # partition key -> the partitions from --from to --to
+
+
+class DeclarationError(BatonError):
+    """A pipeline declaration that cannot run: unknown engine, duplicate stage names, a bad backfill."""
+
+
+class UnknownPipeline(BatonError):
+    """A pipeline name that no declaration gives."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,7 @@ class Stage:
     def __post_init__(self) -> None:
         validate_name(self.name, "stage name")
         if self.engine not in ENGINES:
-            raise ValueError(f"stage {self.name}: engine must be one of {ENGINES}, got {self.engine!r}")
+            raise DeclarationError(f"stage {self.name}: engine must be one of {ENGINES}, got {self.engine!r}")
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -126,10 +134,11 @@ class Backfill:
 
     def __post_init__(self) -> None:
         if self.partition_key not in PARTITION_KEYS:
-            raise ValueError(f"backfill partition key must be one of {sorted(PARTITION_KEYS)}, got "
+            raise DeclarationError(f"backfill partition key must be one of {sorted(PARTITION_KEYS)}, got "
                              f"{self.partition_key!r}")
         if self.max_concurrency < 0 or not 0 <= self.tolerated_failure_percentage <= 100:
-            raise ValueError("backfill: max_concurrency must be >= 0 and tolerated_failure_percentage in [0, 100]")
+            raise DeclarationError("backfill: max_concurrency must be >= 0 and tolerated_failure_percentage in "
+                                   "[0, 100]")
 
     def partitions(self, first: str, last: str) -> list[str]:
         """Every partition from ``first`` to ``last``, both included."""
@@ -149,9 +158,9 @@ class Pipeline:
         names = [self.extraction.name] + [s.name for s in self.all_stages()]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
-            raise ValueError(f"pipeline {self.name}: duplicate stage names {sorted(duplicates)}")
+            raise DeclarationError(f"pipeline {self.name}: duplicate stage names {sorted(duplicates)}")
         if self.backfill is not None and self.backfill.filtered_at not in names:
-            raise ValueError(f"pipeline {self.name}: the backfill filters at {self.backfill.filtered_at!r}, "
+            raise DeclarationError(f"pipeline {self.name}: the backfill filters at {self.backfill.filtered_at!r}, "
                              f"which is not one of its stages {names}")
 
     def all_stages(self) -> list[Stage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domains import flights, tpch
 from orchestration import declarations
-from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage
+from orchestration.pipeline import Backfill, Extraction, Job, Pipeline, Stage, UnknownPipeline
 
 FLIGHTS = Pipeline(
     name="flights",
@@ -56,4 +56,4 @@ def get(name: str) -> Pipeline:
     try:
         return PIPELINES[name]
     except KeyError:
-        raise KeyError(f"unknown pipeline {name!r}; known: {sorted(PIPELINES)}") from None
+        raise UnknownPipeline(f"unknown; known pipelines: {sorted(PIPELINES)}", pipeline=name) from None

@@ -230,7 +230,7 @@ def write_suite(suite: dict[str, Any], out: Path) -> Path:
     """Write ``suite`` to ``out``; an existing file is never overwritten."""
     if out.exists():
         raise ArgumentError("the suite file exists; draft into another file (--out) or remove it first",
-                            path=str(out), field="out")
+                            path=str(out), argument="--out")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(suite, indent=2, default=str) + "\n", encoding="utf-8")
     log.info("drafted suite %s: %d expectations", out, len(suite["expectations"]))

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from baton.errors import BatonError
+
 ON_FAIL_VALUES = ("quarantine", "correct", "warn")
 PARAMETER_KEY = "$PARAMETER"
 
 
-class SuiteError(ValueError):
-    """A suite file or dict is malformed, or a suite parameter is missing."""
+class SuiteError(BatonError):
+    """A suite file or dict is malformed, or a suite parameter is missing; the message starts with where."""
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ os.environ.setdefault("BATON_JVM_FLAGS", "-XX:TieredStopAtLevel=1 -XX:+UseSerial
 @pytest.fixture(scope="session")
 def spark():
     from baton.spark import get_spark
+    from conf.settings import SparkSettings
 
-    session = get_spark("baton-tests", master="local[1]", shuffle_partitions=1)
+    session = get_spark("baton-tests", SparkSettings(master="local[1]", shuffle_partitions=1, driver_memory=None))
     yield session
     session.stop()
 

@@ -15,14 +15,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from deployments import deployment
 
 from baton.errors import ArgumentError
 from baton.partitions import months, parse_month
 from baton.storage import LocalStorage
 from orchestration import cli, pipelines
 from orchestration.asl import FakeClock, TaskFailure, load_definition
-from orchestration.generate import Deployment, generate, generate_backfill
-from orchestration.pipeline import Backfill, Pipeline
+from orchestration.generate import generate, generate_backfill
+from orchestration.pipeline import Backfill, DeclarationError, Pipeline
 
 STATELINT = Path(sys.executable).parent / "statelint"
 FLIGHTS = pipelines.get("flights")
@@ -33,12 +34,12 @@ def test_months_run_from_first_to_last_across_years():
     assert months("2013-05", "2013-05") == ["2013-05"]
 
 
-@pytest.mark.parametrize(("first", "last", "field"), [("2013-1", "2013-02", "from"), ("2013-13", "2014-01", "from"),
-                                                      ("2013-02", "2013-01", "to"), ("2013-01", "13-02", "to")])
+@pytest.mark.parametrize(("first", "last", "field"), [("2013-1", "2013-02", "--from"), ("2013-13", "2014-01", "--from"),
+                                                      ("2013-02", "2013-01", "--to"), ("2013-01", "13-02", "--to")])
 def test_a_bad_range_names_the_argument(first, last, field):
     with pytest.raises(ArgumentError) as raised:
         months(first, last)
-    assert raised.value.field == field
+    assert raised.value.argument == field
 
 
 def test_parse_month_names_what_it_parses():
@@ -48,9 +49,9 @@ def test_parse_month_names_what_it_parses():
 
 
 def test_a_backfill_filters_at_a_stage_of_its_pipeline():
-    with pytest.raises(ValueError, match="filters at 'Nowhere'"):
+    with pytest.raises(DeclarationError, match="filters at 'Nowhere'"):
         Pipeline(FLIGHTS.name, FLIGHTS.extraction, FLIGHTS.stages, backfill=Backfill("month", "Nowhere"))
-    with pytest.raises(ValueError, match="partition key"):
+    with pytest.raises(DeclarationError, match="partition key"):
         Backfill("week", "Conform")
 
 
@@ -60,14 +61,14 @@ def bucket(tmp_path):
 
 
 def test_the_backfill_map_runs_the_pipelines_own_states_and_passes_statelint(bucket, tmp_path):
-    deployment = Deployment(str(bucket))
-    definition = generate_backfill(FLIGHTS, deployment, max_concurrency=3, tolerated_failure_percentage=10)
+    local = deployment(str(bucket))
+    definition = generate_backfill(FLIGHTS, local, max_concurrency=3, tolerated_failure_percentage=10)
     backfill = definition["States"]["Backfill"]
-    assert backfill["ItemProcessor"]["States"] == generate(FLIGHTS, deployment)["States"]
+    assert backfill["ItemProcessor"]["States"] == generate(FLIGHTS, local)["States"]
     assert backfill["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     assert (backfill["MaxConcurrency"], backfill["ToleratedFailurePercentage"]) == (3, 10)
     assert backfill["ResultWriter"]["Parameters"] == {"Bucket": str(bucket), "Prefix": "backfills"}
-    declared = generate_backfill(FLIGHTS, deployment)["States"]["Backfill"]
+    declared = generate_backfill(FLIGHTS, local)["States"]["Backfill"]
     assert (declared["MaxConcurrency"], declared["ToleratedFailurePercentage"]) == (2, 0)
     path = tmp_path / "backfill.asl.json"
     path.write_text(json.dumps(definition))
@@ -77,7 +78,7 @@ def test_the_backfill_map_runs_the_pipelines_own_states_and_passes_statelint(buc
 
 def test_a_pipeline_without_a_backfill_declaration_has_no_backfill_machine(bucket):
     with pytest.raises(ValueError, match="declares no backfill"):
-        generate_backfill(pipelines.get("tpch"), Deployment(str(bucket)))
+        generate_backfill(pipelines.get("tpch"), deployment(str(bucket)))
 
 
 def stub_handlers(failing_month: str | None = None):
@@ -102,8 +103,8 @@ def stub_handlers(failing_month: str | None = None):
 
 
 def run_backfill(bucket, handlers, partitions, tolerated=None):
-    deployment = Deployment(str(bucket))
-    machine = load_definition(generate_backfill(FLIGHTS, deployment, tolerated_failure_percentage=tolerated))
+    machine = load_definition(generate_backfill(FLIGHTS, deployment(str(bucket)),
+                                                tolerated_failure_percentage=tolerated))
     data = {"partitions": [{"month": month} for month in partitions], "initialData": {"format": "csv"}}
     return machine.execute(data, name="bf-1", clock=FakeClock(), handlers=handlers,
                            buckets={str(bucket): LocalStorage(bucket)})

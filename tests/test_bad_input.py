@@ -51,7 +51,7 @@ def test_malformed_line_names_file_stage_and_column(tmp_path, committed):
         ingest(raw, bucket)
     message = str(err.value)
     assert "stage Ingest" in message and "airlines.csv" in message and "malformed line" in message
-    assert err.value.field == "name"
+    assert err.value.column == "name"
     assert snapshot() == before
     staging = bucket / paths.StagePaths("bad-1", "Ingest").staging_root
     assert not [p for p in staging.rglob("*.parquet") if "airlines" in p.parts], "the refused write was left staged"
@@ -63,7 +63,7 @@ def test_missing_column_is_named(tmp_path, committed):
     raw = write_raw(tmp_path, "airlines.csv", "carrier,title\nAA,American\n")
     with pytest.raises(BadInputError, match=r"missing column\(s\) \['name'\]") as err:
         ingest(raw, bucket)
-    assert err.value.field == "name" and err.value.stage == "Ingest" and "airlines.csv" in err.value.path
+    assert err.value.column == "name" and err.value.stage == "Ingest" and "airlines.csv" in err.value.path
     assert snapshot() == before
 
 
@@ -75,7 +75,7 @@ def test_wrong_type_is_named(tmp_path, committed):
                              "EWR,Newark,forty,-74.16,18,-5,A,America/New_York\n")
     with pytest.raises(BadInputError, match="'forty' is not of type double") as err:
         ingest(raw, bucket, source="airports")
-    assert err.value.field == "lat" and "airports.csv" in err.value.path
+    assert err.value.column == "lat" and "airports.csv" in err.value.path
     assert not (bucket / paths.StagePaths("bad-1", "Ingest").output("airports") / "_SUCCESS").exists()
 
 

@@ -1,15 +1,17 @@
 """What an execution costs: per-stage lines from the history, Glue's minimum billing, a table that adds up."""
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 import conf
+from baton.errors import SettingError
 from orchestration import cli
 from orchestration.views import cost
 
-PROD = cost.CostSettings.from_conf(conf.load("prod"))
+PROD = cost.CostSettings.from_settings(conf.load("prod"))
 
 
 class Events:
@@ -74,22 +76,29 @@ def test_the_printed_table_adds_up():
 
 def test_a_missing_price_is_named():
     settings = conf.load("prod")
-    del settings["cost"]["glue"]["dpuHour"]
-    with pytest.raises(cost.CostSettingError, match=r"cost\.glue\.dpuHour"):
-        cost.CostSettings.from_conf(settings)
+    settings = replace(settings, cost=replace(settings.cost, emr=replace(settings.cost.emr, ec2_hour={})))
+    with pytest.raises(SettingError, match=r"setting cost\.emr in conf/prod\.json: no ec2Hour or emrHour price "
+                                           r"for 'm5\.xlarge'"):
+        cost.CostSettings.from_settings(settings)
+
+
+def test_an_environment_without_prices_is_named():
+    with pytest.raises(SettingError, match=r"setting cost in conf/local\.json: missing"):
+        cost.CostSettings.from_settings(conf.load("local"))
 
 
 def test_a_transient_clusters_shape_is_its_primary_and_core_instances():
     settings = conf.load("dev")
-    settings["emr"]["cluster"] |= {"instanceType": "m5.xlarge", "coreInstances": 4}
-    priced = cost.CostSettings.from_conf(settings)
+    cluster = replace(settings.emr.cluster, instance_type="m5.xlarge", core_instances=4)
+    priced = cost.CostSettings.from_settings(replace(settings, emr=replace(settings.emr, cluster=cluster)))
     assert (priced.emr_instance_type, priced.emr_instances) == ("m5.xlarge", 5)
 
 
 def test_glue_workers_come_from_the_deployment_section():
-    settings = conf.load("prod") | {"deployment": {"glue": {"numberOfWorkers": 4, "workerType": "G.2X"}}}
-    assert cost.CostSettings.from_conf(settings).glue_workers * \
-        cost.CostSettings.from_conf(settings).glue_dpu_per_worker == 8
+    settings = conf.load("prod")
+    glue = replace(settings.deployment.glue, number_of_workers=4, worker_type="G.2X")
+    priced = cost.CostSettings.from_settings(replace(settings, deployment=replace(settings.deployment, glue=glue)))
+    assert priced.glue_workers * priced.glue_dpu_per_worker == 8
 
 
 def stored_execution(bucket, execution_id="flights-1"):

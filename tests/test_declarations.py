@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from orchestration import declarations
+from orchestration.pipeline import DeclarationError
 
 DECLARATION = '''
 from orchestration.pipeline import Extraction, Job, Pipeline, Stage
@@ -42,7 +43,7 @@ def test_a_declaration_is_found_by_its_module_name(declared):
 ])
 def test_a_wrong_declaration_names_its_file(declared, module, text, message):
     (declared / f"{module}.py").write_text(text)
-    with pytest.raises(ValueError, match=message) as raised:
+    with pytest.raises(DeclarationError, match=message) as raised:
         declarations.discover(taken=("flights", "tpch"))
-    assert f"orchestration/declarations/{module}.py" in str(raised.value)
+    assert str(raised.value).startswith(f"file orchestration/declarations/{module}.py: ")
 

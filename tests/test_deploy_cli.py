@@ -22,7 +22,7 @@ def test_synth_writes_the_shared_and_pipeline_templates(tmp_path, capsys):
 
 def test_synth_refuses_an_environment_without_deployment_settings(tmp_path, capsys):
     assert cli.main(["synth", "flights", "--env", "local", "--out", str(tmp_path)]) == 2
-    assert "conf/local.json: deployment: missing" in capsys.readouterr().err
+    assert "error: setting deployment in conf/local.json: missing" in capsys.readouterr().err
 
 
 def test_deploy_runs_the_cdk_cli_on_the_same_app(tmp_path):
@@ -43,4 +43,4 @@ def test_deploy_print_shows_the_command(capsys):
 def test_deploy_needs_an_environment(capsys, monkeypatch):
     monkeypatch.delenv("BATON_ENV", raising=False)
     assert cli.main(["deploy", "flights", "--print"]) == 2
-    assert "--env dev or --env prod" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("error: argument --env: missing: say which environment to deploy")

@@ -97,7 +97,8 @@ def test_status_list_and_history_of_a_deployed_environment_read_aws(aws, capsys)
 def test_status_of_an_unknown_execution_names_what_was_searched(aws, capsys):
     _deployed_flights(load_settings("prod"))
     assert cli.main(["--env", "prod", "status", "nope"]) == 2
-    assert "ExecutionDoesNotExist: no execution 'nope' of ['flights', 'tpch']" in capsys.readouterr().err
+    assert "error: execution nope: ExecutionDoesNotExist: not in any of ['flights', 'tpch']" in \
+        capsys.readouterr().err
 
 
 def test_redrive_asks_step_functions_to_redrive_the_named_execution():

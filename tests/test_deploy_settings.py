@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import copy
+import json
+from importlib import resources
 
 import pytest
 
 import conf
-from orchestration.deploy.settings import SettingsError, from_conf, load
+from baton.errors import SettingError
+from conf.settings import parse
+from orchestration.deploy.settings import from_conf, load
 
 
-def _prod() -> dict:
-    return copy.deepcopy(conf.load("prod"))
+def _raw(env: str) -> dict:
+    return copy.deepcopy(json.loads(resources.files("conf").joinpath(f"{env}.json").read_text(encoding="utf-8")))
+
+
+def _deploy(raw: dict, env: str = "prod"):
+    """The deploy settings of ``raw`` read as conf/<env>.json: conf's checks, then the deployment's."""
+    return from_conf(parse(raw, env, f"conf/{env}.json"))
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_every_deployable_environment_reads(env):
     settings = load(env)
     assert settings.env == env
-    assert settings.workflow_bucket == conf.load(env)["workflowBucket"].removeprefix("s3://")
+    assert settings.workflow_bucket == conf.load(env).workflow_bucket.removeprefix("s3://")
     assert settings.alert_topic_name == f"baton-{env}-alerts"
 
 
@@ -37,42 +46,48 @@ def test_dev_runs_a_transient_cluster_prod_an_existing_one():
 
 
 def test_an_unknown_cluster_key_is_refused():
-    settings = copy.deepcopy(conf.load("dev"))
-    settings["emr"]["cluster"]["coreNodes"] = 2
-    with pytest.raises(SettingsError, match=r"conf/dev.json: emr: .*coreNodes"):
-        from_conf(settings)
+    raw = _raw("dev")
+    raw["emr"]["cluster"]["coreNodes"] = 2
+    with pytest.raises(SettingError, match=r"setting emr.cluster.coreNodes in conf/dev.json: unknown key"):
+        _deploy(raw, "dev")
 
 
 def test_local_cannot_be_deployed():
-    with pytest.raises(SettingsError, match=r"conf/local.json: deployment: missing"):
+    with pytest.raises(SettingError, match=r"setting deployment in conf/local.json: missing"):
         load("local")
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [
-    (("deployment", "acount"), "1", r"conf/prod.json: deployment.acount: unknown key"),
-    (("deployment", "glue", "workers"), 2, r"conf/prod.json: deployment.glue.workers: unknown key"),
-    (("deployment", "account"), "12", r"deployment.account: expected a 12-digit AWS account id"),
-    (("deployment", "glue", "workerType"), "G.3X", r"deployment.glue.workerType: must be one of"),
-    (("deployment", "logRetentionDays"), 10, r"deployment.logRetentionDays: must be one of"),
-    (("deployment", "executionsRetentionDays"), 0, r"deployment.executionsRetentionDays: must be a positive"),
-    (("deployment", "trigger", "schedule"), "every hour", r"deployment.trigger.schedule: expected rate"),
-    (("deployment", "dr", "region"), "us-east-1", r"deployment.dr.region: must differ"),
-    (("deployment", "dr", "emrClusterId"), "", r"deployment.dr.emrClusterId: missing: emr.mode is existing"),
-    (("deployment", "dr", "workflowBucket"), "baton-dr", r"deployment.dr.workflowBucket: must be an s3://"),
-    (("emr", "mode"), "serverless", r"conf/prod.json: emr: emr.mode must be one of"),
-    (("emr", "mode"), "transient", r"conf/prod.json: emr: emr.mode transient needs emr.cluster"),
-    (("workflowBucket",), "workflow", r"conf/prod.json: workflowBucket: must be an s3:// address"),
+    (("deployment", "acount"), "1", r"setting deployment.acount in conf/prod.json: unknown key"),
+    (("deployment", "glue", "workers"), 2, r"setting deployment.glue.workers in conf/prod.json: unknown key"),
+    (("deployment", "account"), "12",
+     r"setting deployment.account in conf/prod.json: expected a 12-digit AWS account id"),
+    (("deployment", "glue", "workerType"), "G.3X",
+     r"setting deployment.glue.workerType in conf/prod.json: must be one of"),
+    (("deployment", "logRetentionDays"), 10, r"setting deployment.logRetentionDays in conf/prod.json: must be one of"),
+    (("deployment", "executionsRetentionDays"), 0,
+     r"setting deployment.executionsRetentionDays in conf/prod.json: must be a positive"),
+    (("deployment", "trigger", "schedule"), "every hour",
+     r"setting deployment.trigger.schedule in conf/prod.json: expected rate"),
+    (("deployment", "dr", "region"), "us-east-1", r"setting deployment.dr.region in conf/prod.json: must differ"),
+    (("deployment", "dr", "emrClusterId"), "",
+     r"setting deployment.dr.emrClusterId in conf/prod.json: missing: emr.mode is existing"),
+    (("deployment", "dr", "workflowBucket"), "baton-dr",
+     r"setting deployment.dr.workflowBucket in conf/prod.json: must be an s3://"),
+    (("emr", "mode"), "serverless", r"setting emr.mode in conf/prod.json: must be existing or transient"),
+    (("emr", "mode"), "transient", r"setting emr.cluster in conf/prod.json: missing: emr.mode is transient"),
+    (("workflowBucket",), "workflow", r"setting workflowBucket in conf/prod.json: must be an s3:// address"),
     (("notifications", "topic"), "arn:aws:sns:eu-west-1:111122223333:baton-prod-alerts",
-     r"notifications.topic: must be the ARN of the topic the stack creates"),
+     r"setting notifications.topic in conf/prod.json: must be the ARN of the topic the stack creates"),
 ])
 def test_a_bad_setting_is_refused_by_file_and_key(path, value, message):
-    settings = _prod()
-    target = settings
+    raw = _raw("prod")
+    target = raw
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = value
-    with pytest.raises(SettingsError, match=message):
-        from_conf(settings)
+    with pytest.raises(SettingError, match=message):
+        _deploy(raw)
 
 
 def test_the_dr_settings_point_at_the_replica_and_that_regions_arns():
@@ -84,5 +99,5 @@ def test_the_dr_settings_point_at_the_replica_and_that_regions_arns():
 
 
 def test_an_environment_without_dr_has_no_dr_settings():
-    with pytest.raises(SettingsError, match=r"conf/dev.json: deployment.dr: missing"):
+    with pytest.raises(SettingError, match=r"setting deployment.dr in conf/dev.json: missing"):
         load("dev").for_dr()

@@ -134,7 +134,7 @@ def test_deployed_definition_is_what_baton_asl_prints(assemblies, env, name, cap
     machines = _template(assemblies, env, name).find_resources("AWS::StepFunctions::StateMachine")
     (machine,) = machines.values()
     props = machine["Properties"]
-    topic = conf.load(env)["notifications"]["topic"]
+    topic = conf.load(env).notifications.topic
     substituted = props["DefinitionString"].replace("${" + ALERT_TOPIC_ARN + "}", topic)
     assert json.loads(substituted) == printed
     # The ARN is the stack's: the shared stack's topic, imported.
@@ -232,7 +232,7 @@ def test_state_machine_role_allows_only_its_jobs_cluster_verdicts_and_topic(asse
     assert by_sid["RunOwnGlueJobs"]["Resource"] == [
         f"arn:aws:glue:us-east-1:111122223333:job/{spec.job.name}" for spec in glue_jobs(pipelines.FLIGHTS)]
     assert by_sid["StepsOnOwnCluster"]["Resource"] == "arn:aws:elasticmapreduce:us-east-1:111122223333:cluster/" \
-                                                      + conf.load("prod")["emr"]["clusterId"]
+                                                      + conf.load("prod").emr.cluster_id
     verdicts = json.dumps(by_sid["ReadVerdicts"]["Resource"])
     assert by_sid["ReadVerdicts"]["Action"] == "s3:GetObject"
     assert "/executions/*/Validate/quality/verdict.json" in verdicts

@@ -6,13 +6,16 @@ Jobs are stand-ins here (no Spark): what is tested is the generated control flow
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from deployments import deployment
 
+from baton.errors import SettingError
 from baton.paths import WorkflowBucket
 from baton.storage import LocalStorage
 from orchestration.asl.clock import FakeClock
@@ -36,7 +39,7 @@ CLUSTER = TransientCluster(releaseLabel="emr-spark-8.0.0", instanceType="m5.xlar
 
 
 def _deployment(tmp_path, mode="transient") -> Deployment:
-    return Deployment(str(tmp_path / "workflow"), emr_mode=mode, emr_cluster=CLUSTER if mode == "transient" else None)
+    return deployment(str(tmp_path / "workflow"), emr_mode=mode, emr_cluster=CLUSTER if mode == "transient" else None)
 
 
 class _Run:
@@ -140,14 +143,21 @@ def test_tpch_terminates_after_its_last_emr_stage(tmp_path):
 
 
 def test_existing_mode_names_the_cluster_and_creates_none(tmp_path):
-    definition = generate(FLIGHTS, Deployment(str(tmp_path), emr_cluster_id="j-1ABC"))
+    definition = generate(FLIGHTS, deployment(str(tmp_path), emr_cluster_id="j-1ABC"))
     assert "CreateCluster" not in definition["States"]
     assert definition["States"]["Enrich"]["Parameters"]["ClusterId"] == "j-1ABC"
 
 
+def test_transient_mode_refuses_an_extraction_on_emr(tmp_path):
+    on_emr = dataclasses.replace(FLIGHTS, extraction=dataclasses.replace(FLIGHTS.extraction, engine="emr"))
+    with pytest.raises(SettingError, match=r"^setting emr\.mode: pipeline flights: a transient EMR cluster starts "
+                                           r"after the extraction"):
+        generate(on_emr, _deployment(tmp_path))
+
+
 def test_transient_mode_needs_a_cluster_description(tmp_path):
-    with pytest.raises(ValueError, match="emr.mode transient needs emr.cluster"):
-        Deployment(str(tmp_path), emr_mode="transient")
+    with pytest.raises(SettingError, match="setting emr.cluster: emr.mode transient needs the cluster"):
+        deployment(str(tmp_path), emr_mode="transient")
 
 
 def test_statelint_accepts_the_transient_definitions(tmp_path):

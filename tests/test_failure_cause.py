@@ -7,6 +7,7 @@ retries ``baton.errors.NOT_RETRYABLE``, and the Parallel around the ingest tasks
 import json
 
 import pytest
+from deployments import deployment
 
 from baton.paths import WorkflowBucket
 from baton.storage import storage_for
@@ -15,7 +16,7 @@ from orchestration.asl.clock import FakeClock
 from orchestration.asl.errors import TaskFailure
 from orchestration.asl.executor import load_definition
 from orchestration.failure import Failure, failure_of, job_message
-from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, Deployment, generate
+from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, generate
 from orchestration.handlers import LocalHandlers
 from orchestration.pipelines import TPCH
 
@@ -49,7 +50,7 @@ class Handlers:
 
 
 def execute(handlers, clock=None):
-    machine = load_definition(generate(TPCH, Deployment("s3://baton-test")), name="baton-tpch")
+    machine = load_definition(generate(TPCH, deployment("s3://baton-test")), name="baton-tpch")
     return machine.execute({"initialData": {}}, name="run-1", handlers=handlers.registry(),
                            clock=clock or FakeClock())
 

@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from deployments import deployment
 
 from orchestration.generate import (
     EMR_ADD_STEP_SYNC,
     GLUE_SYNC,
     S3_GET_OBJECT,
     SNS_PUBLISH,
-    Deployment,
     ExpressNotAllowed,
     generate,
     to_json,
@@ -21,8 +21,8 @@ from orchestration.pipeline import GLUE_RETRY, RetryPolicy
 from orchestration.pipelines import FLIGHTS, PIPELINES
 
 STATELINT = Path(sys.executable).parent / "statelint"
-DEPLOYMENTS = [Deployment("s3://baton-prod-workflow"), Deployment("s3://baton-dev/team/flights", "j-1ABC"),
-               Deployment("/tmp/baton workflow")]
+DEPLOYMENTS = [deployment("s3://baton-prod-workflow"),
+               deployment("s3://baton-dev/team/flights", emr_cluster_id="j-1ABC"), deployment("/tmp/baton workflow")]
 
 
 def all_states(states: dict):

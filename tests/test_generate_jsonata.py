@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from deployments import deployment
 from test_local_run import flights_sample
 
 from orchestration import cli
@@ -21,7 +22,6 @@ from orchestration.generate import (
     GLUE_SYNC,
     S3_GET_OBJECT,
     SNS_PUBLISH,
-    Deployment,
     ExpressNotAllowed,
     generate,
     to_json,
@@ -31,7 +31,7 @@ from orchestration.pipelines import FLIGHTS, PIPELINES
 BIN = Path(sys.executable).parent
 JSONPATH_FIELDS = {"InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "Result",
                    "Variable"}
-DEPLOYMENT = Deployment("s3://baton-dev/team/flights", "j-1ABC")
+DEPLOYMENT = deployment("s3://baton-dev/team/flights", emr_cluster_id="j-1ABC")
 
 
 def definitions():

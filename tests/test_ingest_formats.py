@@ -44,7 +44,7 @@ def test_a_bad_json_line_names_the_file_and_column(tmp_path):
         flights_ingest.main(["i.py", "--execution-id", "j1", "--current-stage", "Ingest", "--workflow-bucket",
                              str(tmp_path / "wf"), "--initial-data", f'{{"rawPath": "{raw}"}}',
                              "--source", "airports", "--format", "json"])
-    assert err.value.field == "lat" and "airports.json" in err.value.path
+    assert err.value.column == "lat" and "airports.json" in err.value.path
 
 
 def test_parquet_with_a_missing_column_is_refused(spark, tmp_path):

@@ -4,6 +4,7 @@ import json
 import re
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -11,8 +12,10 @@ import pytest
 
 import conf
 from baton import lineage
+from baton.errors import SettingError
 from baton.stage import JobSpec, run_stage
 from baton.storage import LocalStorage
+from conf.settings import LineageSettings
 from quality import checkpoint
 from quality.suite import suite_from_dict
 
@@ -124,9 +127,9 @@ def free_port():
 
 def test_http_keeps_what_a_down_endpoint_missed_and_delivers_it_later(spark, tmp_path, monkeypatch):
     port = free_port()
-    settings = conf.load() | {"lineage": {"transport": "http", "url": f"http://127.0.0.1:{port}",
-                                          "timeoutSeconds": 2, "retries": 0}}
-    monkeypatch.setattr(conf, "load", lambda env=None: settings)
+    http = LineageSettings(transport="http", url=f"http://127.0.0.1:{port}", timeout_seconds=2, retries=0)
+    settings = replace(conf.load(), lineage=http)
+    monkeypatch.setattr(conf, "load", lambda env=None, directory=None: settings)
     stage(spark, tmp_path, JobSpec("games_ingest", ingest), "Ingest", execution="lin-3")  # nobody listens
     pending = LocalStorage(tmp_path).read_bytes(lineage.pending_key("lin-3")).decode().splitlines()
     assert [json.loads(line)["eventType"] for line in pending] == ["START", "COMPLETE"]
@@ -151,8 +154,13 @@ def test_http_keeps_what_a_down_endpoint_missed_and_delivers_it_later(spark, tmp
 
 
 def test_an_unknown_transport_is_named():
-    with pytest.raises(Exception, match=re.escape("unknown lineage transport 'kafka'")):
-        lineage.transport_for({"transport": "kafka"}, LocalStorage("."), "lin-4")
+    with pytest.raises(SettingError, match=re.escape("setting lineage.transport: unknown lineage transport 'kafka'")):
+        lineage.transport_for(LineageSettings(transport="kafka", url=None), LocalStorage("."), "lin-4")
+
+
+def test_http_without_a_url_is_named():
+    with pytest.raises(SettingError, match=re.escape("setting lineage.url: transport http needs a url")):
+        lineage.transport_for(LineageSettings(transport="http", url=None), LocalStorage("."), "lin-5")
 
 
 def test_dataset_names_follow_the_workflow_bucket_uri():

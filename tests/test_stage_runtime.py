@@ -1,13 +1,15 @@
 """The stage runtime: contract arguments, committed reads, atomic writes, warehouse loads."""
 
 import json
+import logging
 
 import pytest
 from chispa import assert_df_equality
 
+import conf
 from baton import paths
 from baton.errors import ArgumentError, InjectedFault, InvalidNameError, MissingInputError
-from baton.stage import JobSpec, StageContext, parse_job_args, run_stage
+from baton.stage import JobSpec, StageContext, contract_arg, parse_job_args, run_stage
 
 SPEC = JobSpec(name="test_job", body=lambda ctx: None, required_args=("source",))
 
@@ -39,7 +41,7 @@ def test_no_glue_job_starts_without_glue_jvm_classes(spark):
 def test_a_missing_argument_is_named():
     with pytest.raises(ArgumentError, match="execution-id") as err:
         parse_job_args(["job.py", "--current-stage", "S", "--source", "x"], SPEC)
-    assert err.value.field == "execution-id"
+    assert err.value.argument == "--execution-id"
 
 
 def test_bad_initial_data_is_refused(spark, tmp_path):
@@ -54,6 +56,41 @@ def test_invalid_ids_and_stage_names_are_refused(spark, tmp_path, flag, value):
     args = parse_job_args(argv(tmp_path) + [flag, value], SPEC)
     with pytest.raises(InvalidNameError, match="invalid"):
         StageContext(spark, args, "test_job")
+
+
+def test_a_job_without_its_workflow_bucket_fails_off_the_local_environment(spark, monkeypatch):
+    monkeypatch.setenv("BATON_ENV", "dev")
+    bare = ["job.py", "--execution-id", "run-1", "--current-stage", "Conform", "--source", "x"]
+    with pytest.raises(ArgumentError) as raised:
+        run_stage(SPEC, bare, spark=spark)
+    assert str(raised.value) == ("stage Conform, argument --workflow-bucket: missing: the state machine passes it "
+                                 "to every job (BATON_ENV=dev)")
+
+
+def test_a_job_without_its_warehouse_fails_off_the_local_environment(spark, tmp_path, monkeypatch):
+    monkeypatch.setenv("BATON_ENV", "prod")
+    with pytest.raises(ArgumentError, match=r"^stage Conform, argument --warehouse: missing"):
+        StageContext(spark, parse_job_args(argv(tmp_path), SPEC), "test_job")
+
+
+def test_the_local_environment_gives_a_missing_workflow_bucket_and_says_so(spark, monkeypatch, caplog):
+    monkeypatch.delenv("BATON_ENV", raising=False)
+    bare = ["job.py", "--execution-id", "run-1", "--current-stage", "Conform", "--source", "x"]
+    with caplog.at_level(logging.INFO, logger="baton"):
+        ctx = StageContext(spark, parse_job_args(bare, SPEC), "test_job")
+    assert ctx.bucket == paths.WorkflowBucket.parse(conf.load("local").workflow_bucket)
+    assert ctx.warehouse == conf.load("local").warehouse
+    assert "--workflow-bucket not given; conf/local.json gives 'workflow'" in caplog.text
+
+
+@pytest.mark.parametrize("master", ["yarn", "jes"])  # an EMR step's master, and a Glue job's
+def test_a_job_on_a_cluster_without_its_workflow_bucket_fails_even_when_baton_env_is_unset(monkeypatch, master):
+    monkeypatch.delenv("BATON_ENV", raising=False)
+    with pytest.raises(ArgumentError) as raised:
+        contract_arg({"execution-id": "run-1"}, "workflow-bucket", "Conform", lambda: master)
+    assert str(raised.value) == ("stage Conform, argument --workflow-bucket: missing: the state machine passes it "
+                                 f"to every job (Spark master '{master}' is not local, so conf/local.json does not "
+                                 "apply)")
 
 
 def context(spark, bucket, stage="Conform", previous="Ingest"):

@@ -13,6 +13,7 @@ code; what was committed before is unchanged and a reader refuses the dataset le
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import boto3
@@ -21,14 +22,16 @@ import requests
 from moto.server import ThreadedMotoServer
 from s3_faults import FaultProxy
 
+import conf
 from baton import paths, s3
-from baton.errors import MissingInputError
+from baton.errors import MissingInputError, SettingError
 from baton.stage import JobSpec, StageContext, main_entry
 from baton.storage import S3Storage, read_json, write_json
+from conf.settings import S3Settings
 
 BUCKET, PREFIX = "baton-faults", "team"
 EXECUTION, PREVIOUS, CURRENT, DATASET = "exec-1", "Ingest", "Conform", "flights"
-SETTINGS = {"retryMode": "standard", "maxAttempts": 4}  # few attempts: a fault that outlasts them costs < 1 s
+SETTINGS = S3Settings(retry_mode="standard", max_attempts=4)  # few attempts: a fault that outlasts them costs < 1 s
 TRANSIENT = ("throttle", "internal", "reset")
 FAILURES_BEFORE_SUCCESS = 2
 
@@ -91,7 +94,8 @@ def snapshot(client, prefix: str = "") -> dict[str, bytes]:
 
 def reader(storage: S3Storage) -> StageContext:
     """The next stage's runtime (no Spark needed to decide whether a dataset is committed)."""
-    args = {"execution-id": EXECUTION, "current-stage": "Validate", "workflow-bucket": f"s3://{BUCKET}/{PREFIX}"}
+    args = {"execution-id": EXECUTION, "current-stage": "Validate", "workflow-bucket": f"s3://{BUCKET}/{PREFIX}",
+            "warehouse": f"s3://{BUCKET}/warehouse"}
     return StageContext(None, args, "reader", storage=storage)
 
 
@@ -159,7 +163,7 @@ def test_a_transient_fault_is_retried_by_botocore_and_the_operation_succeeds(sto
     assert seen[:FAILURES_BEFORE_SUCCESS + 1] == [fault] * FAILURES_BEFORE_SUCCESS + [None]
 
 
-ATTEMPTS = SETTINGS["maxAttempts"]
+ATTEMPTS = SETTINGS.max_attempts
 # fault: (the table's heading, the attempts made, the code the StorageError names)
 PERMANENT = {"denied": ("403 AccessDenied (not retried)", 1, "AccessDenied"),
              "internal": (f"500 InternalError on all {ATTEMPTS} attempts", ATTEMPTS, "InternalError"),
@@ -229,18 +233,20 @@ def test_a_missing_bucket_is_a_storage_error_naming_the_bucket(direct):
 
 def test_the_client_takes_its_retries_from_the_settings():
     assert s3.client().meta.config.retries == {"mode": "standard", "total_max_attempts": 8}  # conf/local.json
-    adaptive = s3.client({"retryMode": "adaptive", "maxAttempts": 3}).meta.config.retries
+    adaptive = s3.client(S3Settings(retry_mode="adaptive", max_attempts=3)).meta.config.retries
     assert adaptive == {"mode": "adaptive", "total_max_attempts": 3}
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"retryMode": "legacy", "maxAttempts": 3}, "s3.retryMode is 'legacy'"),
-    ({"retryMode": "standard", "maxAttempts": 0}, "s3.maxAttempts is 0"),
-    ({"retryMode": "standard"}, "s3.maxAttempts is None"),
+@pytest.mark.parametrize("s3_setting, message", [
+    ({"retryMode": "legacy", "maxAttempts": 3}, r"setting s3\.retryMode in .*: must be one of \['standard', \S+\]"),
+    ({"retryMode": "standard", "maxAttempts": 0}, r"setting s3\.maxAttempts in .*: must be at least 1"),
+    ({"retryMode": "standard"}, r"setting s3\.maxAttempts in .*: missing"),
 ])
-def test_a_retry_setting_botocore_would_not_take_is_refused(settings, message):
-    with pytest.raises(ValueError, match=message):
-        s3.retry_config(settings)
+def test_a_retry_setting_botocore_would_not_take_is_refused(tmp_path, s3_setting, message):
+    raw = json.loads(resources.files("conf").joinpath("local.json").read_text(encoding="utf-8"))
+    (tmp_path / "local.json").write_text(json.dumps(raw | {"s3": s3_setting}))
+    with pytest.raises(SettingError, match=message):
+        conf.load("local", tmp_path)
 
 
 # --- a stage job through the stage runtime (run_stage), its workflow bucket on S3 ---------------------------------

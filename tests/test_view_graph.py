@@ -8,6 +8,7 @@ import re
 import pytest
 from view_executions import make_execution
 
+from baton.errors import ArgumentError
 from baton.storage import LocalStorage
 from orchestration import cli
 from orchestration.views import graph
@@ -53,7 +54,7 @@ def test_a_state_name_is_text_in_every_format():
 
 
 def test_an_unknown_format_is_refused():
-    with pytest.raises(ValueError, match="formats: svg, dot, mermaid"):
+    with pytest.raises(ArgumentError, match="argument --format: unknown graph format 'png'; formats: svg, dot"):
         graph.render(DEFINITION, "png")
 
 

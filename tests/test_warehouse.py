@@ -30,15 +30,15 @@ def test_without_the_argument_publish_uses_the_environment_setting(spark, tmp_pa
     ctx = load_context(spark, tmp_path, None)
     record = ctx.publish("t", spark.createDataFrame([(2013, 1, "a")], "year INT, month INT, v STRING"),
                          ("year", "month"))
-    assert record["table"] == f"{conf.load('local')['warehouse']}/t"
+    assert record["table"] == f"{conf.load('local').warehouse}/t"
 
 
 @pytest.mark.parametrize("env", conf.ENVIRONMENTS)
 def test_every_environment_names_its_warehouse_and_the_definition_passes_it_to_every_job(env):
     settings = conf.load(env)
-    deployment = Deployment.from_conf(settings)
-    assert deployment.warehouse == settings["warehouse"]
+    deployment = Deployment.from_settings(settings)
+    assert deployment.warehouse == settings.warehouse
     states = generate(FLIGHTS, deployment)["States"]
-    assert states["Load"]["Parameters"]["Arguments"]["--warehouse"] == settings["warehouse"]
-    assert f"'--warehouse', '{settings['warehouse']}'" in states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"][
+    assert states["Load"]["Parameters"]["Arguments"]["--warehouse"] == settings.warehouse
+    assert f"'--warehouse', '{settings.warehouse}'" in states["Enrich"]["Parameters"]["Step"]["HadoopJarStep"][
         "Args.$"]

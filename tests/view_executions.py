@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from deployments import deployment
 
 from baton import paths
 from baton.storage import LocalStorage, write_json
 from orchestration.asl.clock import FakeClock
 from orchestration.asl.errors import TaskFailure
 from orchestration.asl.executor import load_definition
-from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, Deployment, generate
+from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, generate
 from orchestration.local import DEFINITION, EXECUTION, HISTORY
 from orchestration.pipelines import FLIGHTS
 from orchestration.views.report import write_report
@@ -79,7 +80,7 @@ EXPECTED = {  # state -> the status its history gives it
 
 def make_execution(storage: LocalStorage, scenario: str) -> str:
     """Run ``scenario`` and leave its files under ``executions/{scenario}/``; return the execution id."""
-    definition = generate(FLIGHTS, Deployment("s3://baton-test"))
+    definition = generate(FLIGHTS, deployment("s3://baton-test"))
     execution = load_definition(definition, name="baton-flights").execute(
         {"initialData": {"format": "csv", "note": HOSTILE}}, name=scenario,
         handlers=SCENARIOS[scenario]().registry(), clock=FakeClock())

@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Iterable
 
-from orchestration.pipeline import Pipeline
+from orchestration.pipeline import DeclarationError, Pipeline
 
 
 def discover(taken: Iterable[str] = ()) -> dict[str, Pipeline]:
@@ -22,10 +22,12 @@ def discover(taken: Iterable[str] = ()) -> dict[str, Pipeline]:
         where = f"orchestration/declarations/{module}.py"
         pipeline = getattr(importlib.import_module(f"{__name__}.{module}"), "PIPELINE", None)
         if not isinstance(pipeline, Pipeline):
-            raise ValueError(f"{where}: expected PIPELINE = Pipeline(...), found {pipeline!r}")
+            raise DeclarationError(f"expected PIPELINE = Pipeline(...), found {pipeline!r}", path=where)
         if pipeline.name != module:
-            raise ValueError(f"{where}: declares pipeline {pipeline.name!r}; name the module {pipeline.name}.py")
+            raise DeclarationError(f"declares pipeline {pipeline.name!r}; name the module {pipeline.name}.py",
+                                   path=where)
         if module in taken:
-            raise ValueError(f"{where}: pipeline {module!r} is already declared in orchestration/pipelines.py")
+            raise DeclarationError(f"pipeline {module!r} is already declared in orchestration/pipelines.py",
+                                   path=where)
         found[module] = pipeline
     return found

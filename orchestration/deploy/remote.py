@@ -18,6 +18,8 @@ from typing import Any
 
 import boto3
 
+from baton.errors import BatonError
+from conf.settings import Settings
 from orchestration import pipelines
 from orchestration.asl.clock import format_timestamp
 from orchestration.deploy.code import stage_code
@@ -70,11 +72,11 @@ def find(settings: DeploySettings, execution_id: str, client: Any = None) -> tup
             return pipeline, client.describe_execution(executionArn=execution_arn(settings, pipeline, execution_id))
         except client.exceptions.ExecutionDoesNotExist:
             continue
-    raise ExecutionNotFound(f"ExecutionDoesNotExist: no execution {execution_id!r} of "
-                            f"{sorted(pipelines.PIPELINES)} in {settings.region}")
+    raise ExecutionNotFound(f"ExecutionDoesNotExist: not in any of {sorted(pipelines.PIPELINES)} in "
+                            f"{settings.region}", execution=execution_id)
 
 
-class ExecutionNotFound(ValueError):
+class ExecutionNotFound(BatonError):
     """No deployed pipeline of the environment has an execution of that name."""
 
 
@@ -142,7 +144,7 @@ class RemoteExecutions:
         return executions(self.settings, self.client)
 
 
-def resume(settings: DeploySettings, env_settings: dict[str, Any], execution_id: str, stage: str,
+def resume(settings: DeploySettings, env_settings: Settings, execution_id: str, stage: str,
            client: Any = None) -> dict[str, Any]:
     """A new execution that re-enters ``execution_id`` at ``stage`` from its committed outputs in S3.
 

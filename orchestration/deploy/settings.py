@@ -15,7 +15,8 @@
 The rest of what a stack names comes from the keys ``baton asl`` reads (``workflowBucket``,
 ``artifacts``, ``notifications.topic``, ``emr``: ``mode`` existing with a ``clusterId``, or transient
 with the ``cluster`` the definition creates, whose roles the stack creates), so the deployed definition and the
-printed one agree by construction. Unknown keys are refused with the file and the key.
+printed one agree by construction. ``conf.load`` refuses unknown, missing and mistyped keys; this module
+checks the values a deployment needs, and names the file and the key of a bad one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import conf
+from baton.errors import SettingError
 from baton.paths import WorkflowBucket
+from conf.settings import DrSettings, GlueSettings, Settings, TriggerSettings
 from orchestration.generate import Deployment
 
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
@@ -38,38 +41,6 @@ _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-
-
-class SettingsError(ValueError):
-    """A deployment setting is missing, unknown or invalid; names the file and the key."""
-
-    def __init__(self, env: str, key: str, problem: str):
-        super().__init__(f"conf/{env}.json: {key}: {problem}")
-        self.env = env
-        self.key = key
-
-
-@dataclass(frozen=True)
-class GlueSettings:
-    worker_type: str = "G.1X"
-    number_of_workers: int = 2
-
-
-@dataclass(frozen=True)
-class TriggerSettings:
-    queue: bool = True
-    schedule: str | None = None
-    schedule_input: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class DisasterRecovery:
-    """The standby region: its replica workflow bucket, its artifacts bucket, its EMR cluster (existing mode)."""
-
-    region: str
-    workflow_bucket: str  # s3:// address
-    artifacts: str  # s3:// address
-    emr_cluster_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,9 +56,9 @@ class DeploySettings:
     log_retention_days: int
     glue: GlueSettings
     emr_mode: str
-    emr_cluster_id: str
+    emr_cluster_id: str | None  # None: a transient cluster (emr.mode), created by the definition
     trigger: TriggerSettings
-    dr: DisasterRecovery | None
+    dr: DrSettings | None
     workflow_bucket: str  # bucket name
     artifacts_bucket: str
     artifacts_prefix: str
@@ -105,7 +76,7 @@ class DeploySettings:
     def for_dr(self) -> DeploySettings:
         """The same environment in the DR region, pointing at the replica bucket and that region's ARNs."""
         if self.dr is None:
-            raise SettingsError(self.env, "deployment.dr", "missing: this environment has no DR region")
+            raise _error(self.env, "deployment.dr", "missing: this environment has no DR region")
         dr = self.dr
         topic = f"arn:aws:sns:{dr.region}:{self.account}:{self.alert_topic_name}"
         deployment = dataclasses.replace(
@@ -118,123 +89,91 @@ class DeploySettings:
             artifacts_bucket=artifacts.root, artifacts_prefix=artifacts.prefix, deployment=deployment)
 
 
-_TOP = {"account", "region", "namePrefix", "encryption", "executionsRetentionDays", "logRetentionDays", "glue",
-        "trigger", "dr"}
-_GLUE = {"workerType": "worker_type", "numberOfWorkers": "number_of_workers"}
-_TRIGGER = {"queue": "queue", "schedule": "schedule", "scheduleInput": "schedule_input"}
-
-
 def load(env: str) -> DeploySettings:
-    """The deployment settings of ``env``; raises SettingsError naming the file and key."""
+    """The deployment settings of ``env``; raises SettingError naming the file and key."""
     return from_conf(conf.load(env))
 
 
-def from_conf(settings: dict[str, Any]) -> DeploySettings:
-    env = settings["environment"]
-    raw = settings.get("deployment")
-    if not isinstance(raw, dict):
-        raise SettingsError(env, "deployment", "missing: this environment cannot be deployed to AWS")
-    _known(env, "deployment", raw, _TOP)
-    account = _match(env, "deployment.account", raw.get("account"), _ACCOUNT, "a 12-digit AWS account id")
-    region = _match(env, "deployment.region", raw.get("region"), _REGION, "an AWS region such as us-east-1")
-    try:
-        deployment = Deployment.from_conf(settings)
-    except (TypeError, ValueError) as err:  # e.g. emr.mode, or an unknown key of emr.cluster
-        raise SettingsError(env, "emr", str(err)) from None
-    bucket = _s3(env, "workflowBucket", settings["workflowBucket"])
-    artifacts = _s3(env, "artifacts", settings.get("artifacts", ""))
-    topic = settings["notifications"]["topic"]
-    topic_name = _topic_name(env, topic, region, account)
-    dr = _dr(env, raw.get("dr"), region, deployment)
+def from_conf(settings: Settings) -> DeploySettings:
+    """``settings`` checked for a deployment: its deployment section, s3:// addresses, the stack's topic."""
+    env = settings.environment
+    raw = settings.deployment
+    if raw is None:
+        raise settings.error("deployment", "missing: this environment cannot be deployed to AWS")
+    _match(env, "deployment.account", raw.account, _ACCOUNT, "a 12-digit AWS account id")
+    _match(env, "deployment.region", raw.region, _REGION, "an AWS region such as us-east-1")
+    deployment = Deployment.from_settings(settings)
+    bucket = _s3(env, "workflowBucket", settings.workflow_bucket)
+    artifacts = _s3(env, "artifacts", settings.artifacts)
+    topic_name = _topic_name(env, settings.notifications.topic, raw.region, raw.account)
+    _dr(env, raw.dr, raw.region, deployment)
+    _match(env, "deployment.namePrefix", raw.name_prefix, _NAME, "1 to 40 characters of [a-z0-9-]")
+    _choice(env, "deployment.encryption", raw.encryption, ENCRYPTIONS)
+    _positive(env, "deployment.executionsRetentionDays", raw.executions_retention_days)
+    _choice(env, "deployment.logRetentionDays", raw.log_retention_days, LOG_RETENTION_DAYS)
+    _choice(env, "deployment.glue.workerType", raw.glue.worker_type, GLUE_WORKER_TYPES)
+    _positive(env, "deployment.glue.numberOfWorkers", raw.glue.number_of_workers)
+    _trigger(env, raw.trigger)
     return DeploySettings(
-        env=env, account=account, region=region,
-        name_prefix=_match(env, "deployment.namePrefix", raw.get("namePrefix"), _NAME,
-                           "1 to 40 characters of [a-z0-9-]"),
-        encryption=_choice(env, "deployment.encryption", raw.get("encryption", "kms"), ENCRYPTIONS),
-        executions_retention_days=_positive(env, "deployment.executionsRetentionDays",
-                                            raw.get("executionsRetentionDays", 7)),
-        log_retention_days=_choice(env, "deployment.logRetentionDays", raw.get("logRetentionDays", 90),
-                                   LOG_RETENTION_DAYS),
-        glue=_glue(env, raw.get("glue", {})),
-        emr_mode=deployment.emr_mode, emr_cluster_id=deployment.emr_cluster_id,
-        trigger=_trigger(env, raw.get("trigger", {})),
-        dr=dr,
+        env=env, account=raw.account, region=raw.region, name_prefix=raw.name_prefix, encryption=raw.encryption,
+        executions_retention_days=raw.executions_retention_days, log_retention_days=raw.log_retention_days,
+        glue=raw.glue, emr_mode=deployment.emr_mode, emr_cluster_id=deployment.emr_cluster_id,
+        trigger=raw.trigger, dr=raw.dr,
         workflow_bucket=bucket.root, artifacts_bucket=artifacts.root, artifacts_prefix=artifacts.prefix,
         alert_topic_name=topic_name, deployment=deployment)
 
 
-def _known(env: str, key: str, value: Any, allowed: set[str]) -> None:
-    if not isinstance(value, dict):
-        raise SettingsError(env, key, f"must be a JSON object, got {value!r}")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise SettingsError(env, f"{key}.{unknown[0]}", f"unknown key; known keys: {sorted(allowed)}")
+def _error(env: str, key: str, problem: str) -> SettingError:
+    return SettingError(problem, setting=key, conf_file=f"conf/{env}.json")
 
 
 def _match(env: str, key: str, value: Any, pattern: re.Pattern[str], expected: str) -> str:
     if not isinstance(value, str) or not pattern.match(value):
-        raise SettingsError(env, key, f"expected {expected}, got {value!r}")
+        raise _error(env, key, f"expected {expected}, got {value!r}")
     return value
 
 
 def _choice(env: str, key: str, value: Any, allowed: tuple) -> Any:
     if value not in allowed:
-        raise SettingsError(env, key, f"must be one of {list(allowed)}, got {value!r}")
+        raise _error(env, key, f"must be one of {list(allowed)}, got {value!r}")
     return value
 
 
 def _positive(env: str, key: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise SettingsError(env, key, f"must be a positive whole number, got {value!r}")
+        raise _error(env, key, f"must be a positive whole number, got {value!r}")
     return value
 
 
 def _s3(env: str, key: str, value: str) -> WorkflowBucket:
     parsed = WorkflowBucket.parse(value) if value else None
     if parsed is None or not parsed.is_s3:
-        raise SettingsError(env, key, f"must be an s3:// address to deploy, got {value!r}")
+        raise _error(env, key, f"must be an s3:// address to deploy, got {value!r}")
     return parsed
 
 
 def _topic_name(env: str, topic: str, region: str, account: str) -> str:
     prefix = f"arn:aws:sns:{region}:{account}:"
     if not topic.startswith(prefix) or not _NAME.match(topic[len(prefix):]):
-        raise SettingsError(env, "notifications.topic",
-                            f"must be the ARN of the topic the stack creates, {prefix}<name>, got {topic!r}")
+        raise _error(env, "notifications.topic",
+                     f"must be the ARN of the topic the stack creates, {prefix}<name>, got {topic!r}")
     return topic[len(prefix):]
 
 
-def _dr(env: str, raw: dict[str, Any] | None, region: str, deployment: Deployment) -> DisasterRecovery | None:
-    if raw is None:
-        return None
-    _known(env, "deployment.dr", raw, {"region", "workflowBucket", "artifacts", "emrClusterId"})
-    _match(env, "deployment.dr.region", raw.get("region"), _REGION, "an AWS region such as us-west-2")
-    if raw["region"] == region:
-        raise SettingsError(env, "deployment.dr.region", f"must differ from deployment.region ({region})")
-    for key in ("workflowBucket", "artifacts"):
-        _s3(env, f"deployment.dr.{key}", raw.get(key, ""))
-    if deployment.emr_mode == "existing" and not raw.get("emrClusterId"):
-        raise SettingsError(env, "deployment.dr.emrClusterId", "missing: emr.mode is existing, so the DR region "
-                                                               "needs its own cluster")
-    return DisasterRecovery(raw["region"], raw["workflowBucket"], raw["artifacts"], raw.get("emrClusterId"))
+def _dr(env: str, dr: DrSettings | None, region: str, deployment: Deployment) -> None:
+    if dr is None:
+        return
+    _match(env, "deployment.dr.region", dr.region, _REGION, "an AWS region such as us-west-2")
+    if dr.region == region:
+        raise _error(env, "deployment.dr.region", f"must differ from deployment.region ({region})")
+    _s3(env, "deployment.dr.workflowBucket", dr.workflow_bucket)
+    _s3(env, "deployment.dr.artifacts", dr.artifacts)
+    if deployment.emr_mode == "existing" and not dr.emr_cluster_id:
+        raise _error(env, "deployment.dr.emrClusterId", "missing: emr.mode is existing, so the DR region "
+                                                        "needs its own cluster")
 
 
-def _glue(env: str, raw: dict[str, Any]) -> GlueSettings:
-    _known(env, "deployment.glue", raw, set(_GLUE))
-    values = {_GLUE[k]: v for k, v in raw.items()}
-    glue = GlueSettings(**values)
-    _choice(env, "deployment.glue.workerType", glue.worker_type, GLUE_WORKER_TYPES)
-    _positive(env, "deployment.glue.numberOfWorkers", glue.number_of_workers)
-    return glue
-
-
-def _trigger(env: str, raw: dict[str, Any]) -> TriggerSettings:
-    _known(env, "deployment.trigger", raw, set(_TRIGGER))
-    trigger = TriggerSettings(**{_TRIGGER[k]: v for k, v in raw.items()})
+def _trigger(env: str, trigger: TriggerSettings) -> None:
     if trigger.schedule is not None and not _SCHEDULE.match(trigger.schedule):
-        raise SettingsError(env, "deployment.trigger.schedule",
-                            f"expected rate(N minutes|hours|days) or cron(...), got {trigger.schedule!r}")
-    if trigger.schedule_input is not None and not isinstance(trigger.schedule_input, dict):
-        raise SettingsError(env, "deployment.trigger.scheduleInput", "must be a JSON object")
-    return trigger
-
+        raise _error(env, "deployment.trigger.schedule",
+                     f"expected rate(N minutes|hours|days) or cron(...), got {trigger.schedule!r}")

@@ -1,6 +1,6 @@
 """What an execution costs on AWS, from what it left: its history, its committed datasets, the prices in conf.
 
-    table = execution_cost(history, datasets, CostSettings.from_conf(conf.load("prod")))
+    table = execution_cost(history, datasets, CostSettings.from_settings(conf.load("prod")))
     print(render(table))
 
 Lines, each priced from the ``cost`` section of ``conf/<env>.json`` (prices carry their region
@@ -31,17 +31,13 @@ from typing import Any
 
 import conf
 from baton import paths
-from baton.errors import BatonError
 from baton.storage import Storage, read_json
+from conf.settings import Settings
 
 CENT_HUNDREDTH = Decimal("0.0001")
 DAYS_PER_MONTH = 30
 ATTEMPT_ENDS = ("TaskSucceeded", "TaskFailed", "TaskTimedOut")
 ENGINES = {"glue": "glue", "elasticmapreduce": "emr"}
-
-
-class CostSettingError(BatonError):
-    """A price or shape missing from conf's ``cost`` section."""
 
 
 @dataclass(frozen=True)
@@ -63,55 +59,41 @@ class CostSettings:
     s3_retention_days: int
 
     @classmethod
-    def from_conf(cls, settings: Mapping[str, Any]) -> CostSettings:
-        cost = settings.get("cost")
-        if not isinstance(cost, Mapping):
-            raise CostSettingError(f"conf/{settings.get('environment', '?')}.json has no cost section",
-                                   field="cost")
-        glue_shape = _get(settings, "deployment", "glue")
-        worker_type = glue_shape["workerType"]
-        dpu = _get(cost, "glue", "dpuPerWorkerType")
-        if worker_type not in dpu:
-            raise CostSettingError(f"cost.glue.dpuPerWorkerType has no worker type {worker_type!r}",
-                                   field="cost.glue.dpuPerWorkerType")
-        emr = _get(cost, "emr")
-        instance_type, instances = _emr_shape(settings.get("emr") or {}, emr)
-        if instance_type not in emr["ec2Hour"] or instance_type not in emr["emrHour"]:
-            raise CostSettingError(f"cost.emr has no ec2Hour or emrHour price for {instance_type!r}",
-                                   field="cost.emr")
-        s3 = _get(cost, "s3")
+    def from_settings(cls, settings: Settings) -> CostSettings:
+        """The prices of ``settings``' cost section, with the shapes its deployment and emr sections give."""
+        cost, deployment = settings.cost, settings.deployment
+        if cost is None:
+            raise settings.error("cost", "missing: this environment has no prices")
+        if deployment is None:
+            raise settings.error("deployment", "missing: the Glue workers' shape is deployment.glue")
+        worker_type = deployment.glue.worker_type
+        if worker_type not in cost.glue.dpu_per_worker_type:
+            raise settings.error("cost.glue.dpuPerWorkerType", f"no worker type {worker_type!r}")
+        instance_type, instances = _emr_shape(settings)
+        if instance_type not in cost.emr.ec2_hour or instance_type not in cost.emr.emr_hour:
+            raise settings.error("cost.emr", f"no ec2Hour or emrHour price for {instance_type!r}")
         return cls(
-            region=_get(cost, "region"), prices_as_of=_get(cost, "pricesAsOf"),
-            glue_dpu_hour=_dec(_get(cost, "glue", "dpuHour")),
-            glue_minimum_seconds=int(_get(cost, "glue", "minimumSeconds")),
-            glue_workers=int(glue_shape["numberOfWorkers"]),
-            glue_dpu_per_worker=_dec(dpu[worker_type]),
-            emr_instances=instances,
-            emr_instance_type=instance_type,
-            emr_instance_hour=_dec(emr["ec2Hour"][instance_type]) + _dec(emr["emrHour"][instance_type]),
-            emr_minimum_seconds=int(emr["minimumSeconds"]),
-            transition=_dec(_get(cost, "stepFunctions", "perTransition")),
-            s3_put_per_1000=_dec(s3["putPer1000"]), s3_get_per_1000=_dec(s3["getPer1000"]),
-            s3_gb_month=_dec(s3["gbMonth"]), s3_retention_days=int(s3["retentionDays"]))
+            region=cost.region, prices_as_of=cost.prices_as_of,
+            glue_dpu_hour=_dec(cost.glue.dpu_hour), glue_minimum_seconds=cost.glue.minimum_seconds,
+            glue_workers=deployment.glue.number_of_workers,
+            glue_dpu_per_worker=_dec(cost.glue.dpu_per_worker_type[worker_type]),
+            emr_instances=instances, emr_instance_type=instance_type,
+            emr_instance_hour=_dec(cost.emr.ec2_hour[instance_type]) + _dec(cost.emr.emr_hour[instance_type]),
+            emr_minimum_seconds=cost.emr.minimum_seconds,
+            transition=_dec(cost.step_functions.per_transition),
+            s3_put_per_1000=_dec(cost.s3.put_per_1000), s3_get_per_1000=_dec(cost.s3.get_per_1000),
+            s3_gb_month=_dec(cost.s3.gb_month), s3_retention_days=cost.s3.retention_days)
 
 
-def _emr_shape(emr: Mapping[str, Any], prices: Mapping[str, Any]) -> tuple[str, int]:
+def _emr_shape(settings: Settings) -> tuple[str, int]:
     """Instance type and count: a transient cluster's from ``emr.cluster`` (primary + core), an existing
     cluster's from ``cost.emr`` (conf knows only its id)."""
-    if emr.get("mode") == "transient":
-        cluster = emr["cluster"]
-        return cluster["instanceType"], 1 + int(cluster["coreInstances"])
-    return prices["instanceType"], int(prices["instanceCount"])
-
-
-def _get(section: Mapping[str, Any], *names: str) -> Any:
-    value: Any = section
-    for index, name in enumerate(names):
-        if not isinstance(value, Mapping) or name not in value:
-            where = ".".join(("cost",) + names[:index + 1])
-            raise CostSettingError(f"conf has no {where}", field=where)
-        value = value[name]
-    return value
+    cluster, prices = settings.emr.cluster, settings.cost.emr
+    if settings.emr.mode == "transient" and cluster is not None:
+        return cluster.instance_type, 1 + cluster.core_instances
+    if prices.instance_type is None or prices.instance_count is None:
+        raise settings.error("cost.emr", "an existing cluster's shape needs instanceType and instanceCount")
+    return prices.instance_type, prices.instance_count
 
 
 def _dec(value: Any) -> Decimal:
@@ -288,11 +270,11 @@ LOCAL_LABEL = ("local run: what this execution would cost with the prod settings
 
 
 def stored_execution_cost(storage: Storage, execution_id: str, history: Sequence[Mapping[str, Any]],
-                          settings: Mapping[str, Any]) -> CostTable:
+                          settings: Settings) -> CostTable:
     """:func:`execution_cost` of an execution in the workflow bucket; a local run is priced with prod's conf."""
-    local = settings["environment"] == "local"
-    prices = CostSettings.from_conf(conf.load("prod") if local else settings)
-    label = f"{execution_id}: " + (LOCAL_LABEL if local else f"{settings['environment']} prices and shapes")
+    local = settings.environment == "local"
+    prices = CostSettings.from_settings(conf.load("prod") if local else settings)
+    label = f"{execution_id}: " + (LOCAL_LABEL if local else f"{settings.environment} prices and shapes")
     keys = storage.list_keys(paths.execution_prefix(execution_id))
     return execution_cost(history, datasets_of(keys, lambda key: read_json(storage, key)), prices, label)
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import graphviz
 
+from baton.errors import ArgumentError
+
 FORMATS = ("svg", "dot", "mermaid")
 SHAPES = {"Choice": "diamond", "Succeed": "box", "Fail": "box", "Wait": "box", "Pass": "box", "Task": "box",
           "Parallel": "box", "Map": "box"}
@@ -285,4 +287,4 @@ def render(definition: dict[str, Any], form: str) -> str:
         return to_graphviz(diagram).source
     if form == "mermaid":
         return mermaid(diagram)
-    raise ValueError(f"unknown graph format {form!r}; formats: {', '.join(FORMATS)}")
+    raise ArgumentError(f"unknown graph format {form!r}; formats: {', '.join(FORMATS)}", argument="--format")
