@@ -45,7 +45,7 @@ from orchestration.asl.payload import MAX_PAYLOAD_BYTES, Selector, Template, com
 from orchestration.asl.validation import check_fields, field, get_integer, get_number, get_string, require_object
 
 if TYPE_CHECKING:
-    from orchestration.asl.states import Visit
+    from orchestration.asl.state_base import Visit
 
 LIST_OBJECTS = "arn:aws:states:::s3:listObjectsV2"
 GET_OBJECT = "arn:aws:states:::s3:getObject"

@@ -69,7 +69,8 @@ from orchestration.asl.errors import (
 )
 from orchestration.asl.history import EventCallback, History, dumps
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
-from orchestration.asl.states import Compilation, Program, State, compile_program
+from orchestration.asl.state_base import Compilation, Program, State
+from orchestration.asl.states import compile_program
 from orchestration.asl.validation import get_integer, query_language, require_object
 from orchestration.asl.variables import Variables
 
