@@ -297,4 +297,3 @@ class ChoiceState(State):
             result = self.output_path.select(effective, visit)
         visit.assign(values)
         return target, result
-

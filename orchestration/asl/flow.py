@@ -178,4 +178,3 @@ class FailState(State):
         if not isinstance(value, str):
             raise StatesError(RUNTIME, f"ErrorPath/CausePath must select a string, got {json_type(value)}")
         return value
-

@@ -308,4 +308,3 @@ def _processor_mode(processor: dict, where: str) -> str:
 STATE_TYPES: dict[str, type[State]] = {cls.kind: cls for cls in (
     PassState, TaskState, ParallelState, MapState, ChoiceState, WaitState, SucceedState, FailState)}
 _BRANCH_FIELDS = frozenset({"StartAt", "States", "Comment"})
-

@@ -48,4 +48,3 @@ def _seconds_field(spec: dict, key: str, where: str, minimum: int, jsonata: bool
     if jsonata and is_expression(spec.get(key)):
         return Expression(spec[key], key, field(where, key))
     return get_integer(spec, key, where, minimum)
-
