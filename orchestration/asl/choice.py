@@ -26,7 +26,7 @@ from typing import Any
 
 from orchestration.asl.clock import parse_timestamp
 from orchestration.asl.errors import NO_CHOICE_MATCHED, QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
-from orchestration.asl.intrinsics import EvalEnv
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.jsonata import Value, is_expression, value_field
 from orchestration.asl.jsonpath import PathNotFound, json_type
 from orchestration.asl.payload import Selector, compile_selector

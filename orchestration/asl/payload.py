@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from orchestration.asl.errors import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.history import dumps
-from orchestration.asl.intrinsics import EvalEnv, IntrinsicError, is_intrinsic, parse_intrinsic, read_variable
+from orchestration.asl.intrinsic_functions import IntrinsicError
+from orchestration.asl.intrinsics import is_intrinsic, parse_intrinsic, read_variable
 from orchestration.asl.jsonpath import (
     JsonPath,
     PathAssignmentError,

@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from orchestration.asl.errors import QUERY_EVALUATION_ERROR, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.history import dumps
-from orchestration.asl.intrinsics import EvalEnv
 from orchestration.asl.jsonata import Expression, value_field
 from orchestration.asl.jsonpath import json_type
 from orchestration.asl.payload import ROOT, result_path_field, selector_field, template_field

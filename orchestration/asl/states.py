@@ -33,8 +33,8 @@ from orchestration.asl.distributed import (
     transform,
 )
 from orchestration.asl.errors import QUERY_EVALUATION_ERROR, RUNTIME, AbortExecution, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.flow import FailState, PassState, SucceedState, WaitState
-from orchestration.asl.intrinsics import EvalEnv
 from orchestration.asl.jsonata import value_field
 from orchestration.asl.jsonpath import json_type
 from orchestration.asl.payload import ROOT, selector_field, template_field
