@@ -21,10 +21,7 @@ from orchestration.asl.distributed import (
     DISTRIBUTED_FIELDS,
     DISTRIBUTED_PATH_FIELDS,
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
-    ItemBatcher,
-    ItemReader,
     MapRun,
-    ResultWriter,
     Setting,
     Tolerance,
     check_label,
@@ -37,6 +34,7 @@ from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.flow import FailState, PassState, SucceedState, WaitState
 from orchestration.asl.jsonata import value_field
 from orchestration.asl.jsonpath import json_type
+from orchestration.asl.map_io import ItemBatcher, ItemReader, ResultWriter
 from orchestration.asl.payload import ROOT, selector_field, template_field
 from orchestration.asl.state_base import (
     IO,
