@@ -25,7 +25,8 @@ from typing import Any
 
 from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.intrinsic_functions import FUNCTIONS, IntrinsicError
-from orchestration.asl.jsonpath import JsonPath, PathNotFound, json_type, parse_path_prefix
+from orchestration.asl.jsonpath import JsonPath, PathNotFound, json_type
+from orchestration.asl.jsonpath_syntax import parse_path_prefix
 
 _FUNCTION_NAME = re.compile(r"States\.([A-Za-z0-9]+)\(")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
