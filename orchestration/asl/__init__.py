@@ -8,7 +8,7 @@ from orchestration.asl.clock import Clock, FakeClock, RealClock
 from orchestration.asl.distributed import MapRun
 from orchestration.asl.errors import AbortExecution, DefinitionError, InvalidToken, TaskFailure, TaskTimedOut
 from orchestration.asl.executor import Execution, StateMachine, load_definition
-from orchestration.asl.tasks import Handler, TaskContext
+from orchestration.asl.task_context import Handler, TaskContext
 
 __all__ = [
     "AbortExecution",

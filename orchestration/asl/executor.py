@@ -64,7 +64,7 @@ from orchestration.asl.history import NOT_TRUNCATED, EventCallback, History, dum
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
 from orchestration.asl.state_base import Compilation, Program
 from orchestration.asl.states import compile_program
-from orchestration.asl.tasks import Handler
+from orchestration.asl.task_context import Handler
 from orchestration.asl.validation import get_integer, query_language, require_object
 from orchestration.asl.variables import Variables
 from orchestration.asl.visit import run_program

@@ -24,7 +24,7 @@ from orchestration.asl.errors import (
 from orchestration.asl.history import NOT_TRUNCATED, dumps
 from orchestration.asl.payload import exceeds_quota
 from orchestration.asl.state_base import Program, State
-from orchestration.asl.tasks import SERVICE_ARN, Handler, TaskContext, call_handler, split_resource
+from orchestration.asl.task_context import SERVICE_ARN, Handler, TaskContext, call_handler, split_resource
 from orchestration.asl.variables import Variables
 
 if TYPE_CHECKING:
