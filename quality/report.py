@@ -5,7 +5,8 @@ with GE's Jinja views), built from the JSON dicts the gate keeps, so no data con
 needed. GE's templates load CSS/JS from public CDNs and the navbar logo from GX's S3 bucket; Baton
 rewrites those references to files vendored from npm at the exact versions GE links to
 (``quality/report_assets/``, made by ``scripts/vendor-report-assets.sh``) and to GE's own logo from
-the installed package, so a published report renders without network and sends nothing anywhere.
+the installed package, so a published report renders without network and sends nothing anywhere
+(:mod:`quality.report_offline`).
 
 A report site under a quality prefix looks like this (every link relative)::
 
@@ -21,91 +22,24 @@ expectation succeeded; Baton's verdict (passed, passed within tolerance, correct
 :func:`with_names` names a result's data asset and run, which GE's pages otherwise show as "None".
 Compound-key samples are shown as tuples (:func:`readable_samples`).
 
-Escaping. GE's Jinja templates are ``.j2`` files, so Jinja's autoescape (``.html``/``.xml`` only) never
-applies: GE escapes only the string parameters of its string templates. Table cells, headers, the
-breadcrumb, exception tracebacks, values inside a list, and the index table (a Python ``repr`` inside
-a ``<script>``, which bootstrap-table then inserts as HTML) all reach the page raw. Baton therefore
-escapes the *inputs* of GE's renderers: :func:`escape_validation` HTML-escapes (quotes included) every
-string of the validation result, dict keys too, once, and the views Baton renders with replace GE's
-parameter escaping (which would escape them a second time) by one that leaves character references
-alone. ``row_condition`` is the exception: GE parses it while rendering, so it stays as written and
-reaches the page only as string-template parameters, which that escaping covers. Every character that came from data, a
-suite, a parameter or an error message then reaches the page as an entity or as itself, never as
-``<``, ``>``, ``&``, ``"`` or ``'``, in whichever context GE puts it: text, a quoted attribute, or a
-quoted string in a script whose content is used as HTML. (Expectation ``notes``, the one Markdown
-input, appear only on suite pages, which a report site does not have. Vega charts show the escaped
-text of values holding those characters: ``A&amp;B``.) This was preferred over sanitising the
-rendered page: a parser cannot tell GE's own scripts and handlers from injected ones, while an
-input pass is complete by construction (GE's structural strings, such as expectation types and
-result keys, contain none of the escaped characters, so escaping leaves them unchanged).
+Escaping: every string of a validation result is HTML-escaped before GE renders it, and the views
+leave character references alone (:mod:`quality.report_escaping` says why and how).
 """
 
 from __future__ import annotations
 
 import html
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Mapping
-from html.parser import HTMLParser
-from importlib import resources
 from typing import Any
 from urllib.parse import quote, unquote
 
 from baton.paths import validate_name
+from quality.report_escaping import escape_once, escape_validation, readable_samples
+from quality.report_offline import INDEX_FILE, make_offline, static_files
 
 PAGE_FILE = "data_docs.html"
-INDEX_FILE = "index.html"
 SITE_NAME = "Baton quality"
-
-# Each URL GE 1.24's templates link to, and the vendored file (under static/) that replaces it.
-# bootstrap-prefers-dark: GE links the 883 KB unminified build (mostly an inline source map); the
-# package's own minified build of the same version is used instead.
-VENDORED = {
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css":
-        "vendor/bootstrap@4.3.1/dist/css/bootstrap.min.css",
-    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js":
-        "vendor/bootstrap@4.3.1/dist/js/bootstrap.min.js",
-    "https://code.jquery.com/jquery-3.7.1.min.js": "vendor/jquery@3.7.1/dist/jquery.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js":
-        "vendor/popper.js@1.12.9/dist/umd/popper.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css":
-        "vendor/bootstrap-table@1.19.1/dist/bootstrap-table.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js":
-        "vendor/bootstrap-table@1.19.1/dist/bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
-        "vendor/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
-        "vendor/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
-        "vendor/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
-        "vendor/bootstrap-datepicker@1.9.0/dist/css/bootstrap-datepicker.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
-        "vendor/bootstrap-datepicker@1.9.0/dist/js/bootstrap-datepicker.min.js",
-    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
-        "vendor/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
-        "vendor/fontawesome-free@6.6.0/css/all.min.css",
-    "https://cdn.jsdelivr.net/npm/vega@5": "vendor/vega@5.33.1/build/vega.min.js",
-    "https://cdn.jsdelivr.net/npm/vega-lite@5": "vendor/vega-lite@5.23.0/build/vega-lite.min.js",
-    "https://cdn.jsdelivr.net/npm/vega-embed@6": "vendor/vega-embed@6.29.0/build/vega-embed.min.js",
-}
-# Only pages with a chart (``vegaEmbed(...)``, e.g. a KL-divergence result) need vega; others skip 830 KB of JS.
-CHART_SCRIPTS = ("https://cdn.jsdelivr.net/npm/vega@5", "https://cdn.jsdelivr.net/npm/vega-lite@5",
-                 "https://cdn.jsdelivr.net/npm/vega-embed@6")
-GE_IMAGES = "render/view/static/images"  # inside the great_expectations package
-GX_S3_LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"'\s]*/logo-long\.png[^\"'\s]*")
-GX_S3_DARK_LOGO = re.compile(r"url\(\s*'https://great-expectations-web-assets\.s3[^']*'\s*\)")
-INTEGRITY_ATTRIBUTE = re.compile(r"\s+(?:integrity|crossorigin)=\"[^\"]*\"")
-FAVICON_HREF = re.compile(r"href=\"(?:\.{1,2}/)*static/images/favicon\.ico\"")
-HOME_HREF = re.compile(r"href=\"(?:\.\./)+index\.html\"")
-SUITE_PAGE_HREF = re.compile(r"\s+href=\"(?:\.\./)+expectations/[^\"]*\.html\"")  # no suite pages here
-LOCAL_STATIC = re.compile(r"(?:src|href)=\"(?:\.{1,2}/)*static/((?:vendor|images)/[^\"?#]+)\"")
-CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")\s]+)|@import\s+['\"]([^'\"]+)")
-REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
-
-PARSED_BY_GE = frozenset({"row_condition"})  # expectation kwargs GE parses while rendering: escaped when shown
-BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 # GE's dark-mode CSS swaps the navbar logo <img> for a background image on GX's S3 (removed):
 # keep the bundled logo visible instead, inverted for the dark background.
@@ -114,10 +48,6 @@ DARK_MODE_LOGO_CSS = """
   .navbar-brand a img { visibility: visible; filter: invert(1); }
 }
 """
-
-
-class ExternalReferenceError(RuntimeError):
-    """A rendered page still loads something from the network (GE's templates changed)."""
 
 
 def load_validation_result(d: Mapping[str, Any]) -> Any:
@@ -259,78 +189,6 @@ def _verdict_cell(verdict: Mapping[str, Any]) -> str:
     return f'<i class="fas {VERDICT_STYLES[status][0]}" aria-hidden="true"></i> {html.escape(text, quote=True)}'
 
 
-def readable_samples(validation: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``validation`` whose multi-value samples read as tuples: ``(1, 'apar', 'ilu')``.
-
-    GE reports a compound-key sample (multicolumn expectations) as a dict (``partial_unexpected_list``)
-    or a list (the values of ``partial_unexpected_counts``) and renders the one as a dict and the
-    other glued together (``1aparilu``).
-    """
-    copied = dict(validation)
-    copied["results"] = [_with_readable_samples(result) for result in validation.get("results") or []]
-    return copied
-
-
-def _with_readable_samples(result: Mapping[str, Any]) -> dict[str, Any]:
-    details = result.get("result")
-    if not isinstance(details, Mapping):
-        return dict(result)
-    readable = dict(details)
-    for key in ("partial_unexpected_list", "unexpected_list"):
-        if isinstance(details.get(key), list):
-            readable[key] = [_as_tuple(value) for value in details[key]]
-    if isinstance(details.get("partial_unexpected_counts"), list):
-        readable["partial_unexpected_counts"] = [
-            dict(count, value=_as_tuple(count["value"])) if isinstance(count, Mapping) and "value" in count else count
-            for count in details["partial_unexpected_counts"]]
-    return dict(result, result=readable)
-
-
-def _as_tuple(value: Any) -> Any:
-    """A compound sample (dict of column -> value, or list of values) as tuple text; anything else as is."""
-    if isinstance(value, Mapping):
-        value = list(value.values())
-    if isinstance(value, list):
-        return f"({', '.join(map(repr, value))}{',' if len(value) == 1 else ''})"
-    return value
-
-
-def escape_validation(validation: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a validation result dict with every string and dict key HTML-escaped (:func:`escape_values`).
-
-    Only the expectations' ``kwargs.row_condition`` stays as written: GE parses it while rendering,
-    and shows it only as string-template parameters, which the views of :func:`_view` escape.
-    """
-    escaped = escape_values(validation)
-    for original, result in zip(validation.get("results") or [], escaped.get("results") or [], strict=True):
-        kwargs = (original.get("expectation_config") or {}).get("kwargs") or {}
-        for key in PARSED_BY_GE & kwargs.keys():
-            result["expectation_config"]["kwargs"][key] = kwargs[key]
-    return escaped
-
-
-def escape_values(value: Any) -> Any:
-    """A copy of ``value`` with every string, and every dict key, HTML-escaped (quotes included)."""
-    if isinstance(value, str):
-        return html.escape(value, quote=True)
-    if isinstance(value, Mapping):
-        return {escape_values(key): escape_values(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [escape_values(item) for item in value]
-    return value
-
-
-def escape_once(value: Any) -> Any:
-    """``value`` HTML-escaped if a string, leaving character references as they are.
-
-    Idempotent: a string :func:`escape_values` escaped is returned unchanged, a raw one is escaped.
-    """
-    if not isinstance(value, str):
-        return value
-    escaped = BARE_AMPERSAND.sub("&amp;", value)
-    return escaped.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
-
-
 def _view(view_class: type) -> Any:
     """A GE Jinja view for escaped inputs, whose custom styles fix the dark-mode logo.
 
@@ -365,77 +223,6 @@ def _index_link(name: str, result: Any) -> dict[str, Any]:
     }
 
 
-def make_offline(html: str, root: str) -> str:
-    """``html`` of a GE page with every CDN/S3 reference replaced by files under ``{root}static/``.
-
-    Drops ``integrity``/``crossorigin`` (the files are local) and the vega scripts on pages
-    without charts, points "Home" at ``{root}index.html`` and unlinks the suite name (a report
-    site has no suite pages). Raises :class:`ExternalReferenceError` if anything would still be fetched.
-    """
-    static = f"{root}static/"
-    if "vegaEmbed(" not in html:
-        for url in CHART_SCRIPTS:
-            html = html.replace(f'<script src="{url}"></script>', "")
-    for url, path in VENDORED.items():
-        html = html.replace(f'"{url}"', f'"{static}{path}"')
-    html = INTEGRITY_ATTRIBUTE.sub("", html)
-    html = GX_S3_LOGO.sub(f"{static}images/logo-long.png", html)
-    html = GX_S3_DARK_LOGO.sub("none", html)
-    html = FAVICON_HREF.sub(f'href="{static}images/favicon.ico"', html)
-    html = HOME_HREF.sub(f'href="{root}{INDEX_FILE}"', html)
-    html = SUITE_PAGE_HREF.sub("", html)
-    remaining = external_references(html)
-    if remaining:
-        raise ExternalReferenceError(
-            f"the Data Docs page still loads {remaining}: GE's templates link to files Baton does not vendor; "
-            "add them to VENDORED in quality/report.py and to scripts/vendor-report-assets.sh")
-    return html
-
-
-def external_references(html: str) -> list[str]:
-    """What a browser would fetch from the network for ``html``: remote ``src``/``href``/CSS ``url()``.
-
-    Plain ``<a href>`` links are navigation, not fetches, and are not reported.
-    """
-    finder = _ReferenceFinder()
-    finder.feed(html)
-    finder.close()
-    return [ref for ref in finder.references if REMOTE.match(ref)]
-
-
-class _ReferenceFinder(HTMLParser):
-    """Collects the resource references of tag attributes and of ``<style>`` blocks and attributes."""
-
-    FETCHING_ATTRIBUTES = frozenset({"src", "href", "srcset", "poster", "data", "background"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.references: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value and name in self.FETCHING_ATTRIBUTES and not (tag == "a" and name == "href"):
-                self.references.append(value)
-            elif value and name == "style":
-                self.references += css_references(value)
-        self._in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style":
-            self._in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            self.references += css_references(data)
-
-
-def css_references(css: str) -> list[str]:
-    """The ``url(...)`` and ``@import`` targets of a piece of CSS (``data:`` URIs excluded)."""
-    refs = [url or imported for url, imported in CSS_URL.findall(css)]
-    return [ref for ref in refs if not ref.startswith("data:")]
-
-
 def site_files(pages: Mapping[str, Mapping[str, Any]],
                verdicts: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, bytes]:
     """Every file of a report site for ``pages`` (name -> validation result dict), by relative path.
@@ -466,37 +253,3 @@ def write_report_site(write_bytes: Callable[[str, bytes], None], prefix: str,
     return keys
 
 
-def static_files(documents: Iterable[str]) -> dict[str, bytes]:
-    """The files under ``static/`` that ``documents`` reference, plus the fonts their CSS loads."""
-    wanted = {ref for html in documents for ref in LOCAL_STATIC.findall(html)}
-    wanted |= {dep for ref in wanted if ref.endswith(".css") for dep in _css_dependencies(ref)}
-    return {f"static/{ref}": _read_static(ref) for ref in sorted(wanted)}
-
-
-def _css_dependencies(css_ref: str) -> list[str]:
-    """The vendored files a vendored stylesheet loads (only those vendored: e.g. Font Awesome's solid font).
-
-    A browser only fetches a font face when text uses it; GE's pages use only Font Awesome's solid icons.
-    """
-    text = _read_static(css_ref).decode("utf-8")
-    paths = [posixpath.normpath(posixpath.join(posixpath.dirname(css_ref), ref))
-             for ref in css_references(text) if not REMOTE.match(ref)]
-    return sorted({path for path in paths if path.startswith("vendor/") and _packaged(path).is_file()})
-
-
-def _read_static(ref: str) -> bytes:
-    """The bytes of the packaged file behind ``static/{ref}``, or an error that says how to restore it."""
-    path = _packaged(ref)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"report asset {ref!r} is missing at {path}: run scripts/vendor-report-assets.sh, and check that "
-            "quality/report_assets/** is in the package data")
-    return path.read_bytes()
-
-
-def _packaged(ref: str) -> Any:
-    """Where ``static/{ref}`` comes from: GE's own images, or Baton's vendored assets."""
-    folder, _, rest = ref.partition("/")
-    if folder == "images":
-        return resources.files("great_expectations").joinpath(*GE_IMAGES.split("/"), *rest.split("/"))
-    return resources.files("quality").joinpath("report_assets", *ref.split("/"))

@@ -9,7 +9,7 @@
 # copied, with the package's licence. The CDN URLs GE links to float for vega (vega@5,
 # vega-lite@5, vega-embed@6); they are pinned here to the newest release of that major.
 # Afterwards the sha384 of every file GE links with an integrity attribute is checked.
-# Keep quality/report_assets/README.md and VENDORED in quality/report.py in step with this list.
+# Keep quality/report_assets/README.md and VENDORED in quality/report_offline.py in step with this list.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -18,7 +18,8 @@ from orchestration.asl import (
     load_definition,
 )
 from orchestration.asl.clock import format_timestamp, parse_timestamp
-from orchestration.asl.jsonpath import JsonPathSyntaxError, PathNotFound, compile_path, compile_reference_path
+from orchestration.asl.jsonpath import PathNotFound
+from orchestration.asl.jsonpath_syntax import JsonPathSyntaxError, compile_path, compile_reference_path
 
 LAMBDA = "arn:aws:states:::lambda:invoke"
 GLUE = "arn:aws:states:::glue:startJobRun.sync"

@@ -11,7 +11,8 @@ from datetime import datetime
 import pytest
 
 from quality.gate import GreatExpectationsEvaluator
-from quality.predicates import PredicateError, filter_unexpected, is_in, unexpected_condition
+from quality.predicate_columns import is_in
+from quality.predicates import PredicateError, filter_unexpected, unexpected_condition
 from quality.suite import suite_from_dict
 
 NAN = float("nan")

@@ -18,15 +18,9 @@ import pytest
 from test_report_offline import run_chromium
 
 from baton.storage import LocalStorage
-from quality.report import (
-    INDEX_FILE,
-    PAGE_FILE,
-    escape_once,
-    escape_values,
-    render_data_docs_page,
-    render_index_page,
-    write_report_site,
-)
+from quality.report import PAGE_FILE, render_data_docs_page, render_index_page, write_report_site
+from quality.report_escaping import escape_once, escape_values
+from quality.report_offline import INDEX_FILE
 
 MARK = "document.documentElement.setAttribute('data-pwned','{}')"
 SCRIPT = f"<script>{MARK.format('script')}</script>"

@@ -21,7 +21,8 @@ import pytest
 
 from baton.storage import LocalStorage
 from quality.gate import GreatExpectationsEvaluator
-from quality.report import INDEX_FILE, PAGE_FILE, write_report_site
+from quality.report import PAGE_FILE, write_report_site
+from quality.report_offline import INDEX_FILE
 from quality.suite import suite_from_dict
 
 pytestmark = pytest.mark.slow

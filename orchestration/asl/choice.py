@@ -1,6 +1,6 @@
-"""Choice rules, compiled once: JSONPath comparison operators and And/Or/Not on the effective input, or
-a JSONata ``Condition`` on ``$states``. A top-level rule may carry ``Assign`` (and ``Output`` in JSONata),
-used when it matches.
+"""The Choice state and its rules, compiled once: JSONPath comparison operators and And/Or/Not on the
+effective input, or a JSONata ``Condition`` on ``$states``. A top-level rule may carry ``Assign`` (and
+``Output`` in JSONata), used when it matches.
 
 Semantics (AWS "Choice workflow state"):
 
@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestration.asl.clock import parse_timestamp
-from orchestration.asl.errors import QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
-from orchestration.asl.intrinsics import EvalEnv
+from orchestration.asl.errors import NO_CHOICE_MATCHED, QUERY_EVALUATION_ERROR, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.jsonata import Value, is_expression, value_field
 from orchestration.asl.jsonpath import PathNotFound, json_type
 from orchestration.asl.payload import Selector, compile_selector
+from orchestration.asl.state_base import IO, JSONATA_IO, Compilation, State, Visit
 from orchestration.asl.validation import (
     UNSUPPORTED_FIELDS,
     check_fields,
@@ -257,3 +258,42 @@ class _Not(Rule):
 
     def evaluate(self, data: Any, env: EvalEnv) -> bool:
         return not self._rule.evaluate(data, env)
+
+
+class ChoiceState(State):
+    """The state's Assign applies whichever rule matches, and so does the matched rule's (which wins on a name
+    both set); the matched rule's Output (JSONata) replaces the state's."""
+
+    kind = "Choice"
+    fields = IO | {"Choices", "Default", "Assign"}
+    jsonata_fields = JSONATA_IO | {"Choices", "Default"}
+    has_transition = False
+
+    def __init__(self, name: str, spec: dict, where: str, compilation: Compilation, jsonata: bool):
+        super().__init__(name, spec, where, compilation, jsonata)
+        self.choices = compile_choices(spec, where, jsonata)
+        self.default = get_string(spec, "Default", where)
+
+    def targets(self) -> list[tuple[str, str]]:
+        found = [(f"Choices[{i}].Next", choice.next) for i, choice in enumerate(self.choices)]
+        return found + ([("Default", self.default)] if self.default is not None else [])
+
+    def run(self, data: Any, visit: Visit) -> tuple[str | None, Any]:
+        effective = self.input_path.select(data, visit)
+        source = {"input": data, "context": visit.context} if self.jsonata else effective
+        matched = next((choice for choice in self.choices if choice.rule.evaluate(source, visit)), None)
+        if matched is None and self.default is None:
+            raise StatesError(NO_CHOICE_MATCHED, f"No Choices rule of state '{self.name}' matched and it has no "
+                                                 "Default")
+        target, output, values = self.default, self.output, self._assigned(source, visit)
+        if matched is not None:
+            target = matched.next
+            output = matched.output or output
+            if matched.assign is not None:
+                values = {**(values or {}), **matched.assign.values(source, visit)}
+        if self.jsonata:
+            result = data if output is None else output.evaluate(source, visit)
+        else:
+            result = self.output_path.select(effective, visit)
+        visit.assign(values)
+        return target, result

@@ -43,46 +43,36 @@ from __future__ import annotations
 import json
 import random
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from orchestration.asl.callbacks import Callback, CallbackTokens, Outcome
 from orchestration.asl.clock import Clock, RealClock, format_timestamp
-from orchestration.asl.distributed import MapRun, Tolerance
+from orchestration.asl.distributed import MapRun
 from orchestration.asl.errors import (
-    DATA_LIMIT_EXCEEDED,
     HEARTBEAT_TIMEOUT,
-    QUERY_EVALUATION_ERROR,
-    RUNTIME,
-    TASK_FAILED,
     TIMEOUT,
     AbortExecution,
     DefinitionError,
-    InvalidToken,
     StatesError,
-    TaskFailure,
-    TaskTimedOut,
     data_limit_exceeded,
 )
-from orchestration.asl.history import EventCallback, History, dumps
+from orchestration.asl.history import NOT_TRUNCATED, EventCallback, History, dumps
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
-from orchestration.asl.states import Compilation, Program, State, compile_program
+from orchestration.asl.state_base import Compilation, Program
+from orchestration.asl.states import compile_program
+from orchestration.asl.task_context import Handler
 from orchestration.asl.validation import get_integer, query_language, require_object
 from orchestration.asl.variables import Variables
-
-Handler = Callable[[Any, "TaskContext"], Any]
+from orchestration.asl.visit import run_program
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
 _TOP_FIELDS = frozenset({"StartAt", "States", "Comment", "Version", "TimeoutSeconds", "QueryLanguage"})
-_SERVICE_ARN = re.compile(r"arn:[^:]+:states:::(.+):([^:]+)")
 _EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
-_NOT_TRUNCATED = {"truncated": False}
-_DEFAULT_TASK_TIMEOUT = 99_999_999  # seconds: a Task's TimeoutSeconds when it gives none
-_Outcome = tuple[str | None, str | None, str | None]  # (output JSON, None, _) or (None, error, cause)
 
 
 class ObjectStorage(Protocol):
@@ -97,44 +87,6 @@ class ObjectStorage(Protocol):
     def list_keys(self, prefix: str) -> list[str]: ...
 
     def stat(self, key: str) -> Any: ...
-
-
-class TaskCallbacks(Protocol):
-    """What a running execution offers the workers of its callback tasks (the SendTask* API)."""
-
-    def send_task_success(self, token: str, output: Any) -> None: ...
-
-    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None: ...
-
-    def send_task_heartbeat(self, token: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class TaskContext:
-    """What a task handler knows about the task it runs."""
-
-    state_name: str
-    resource: str
-    execution_name: str
-    execution_arn: str
-    retry_count: int
-    clock: Clock
-    started_at: datetime
-    deadline: datetime | None
-    heartbeat_seconds: int | None
-    task_token: str | None = None  # ``$$.Task.Token`` of a ``.waitForTaskToken`` task
-    execution: TaskCallbacks | None = None
-
-    def remaining_seconds(self) -> float | None:
-        """Seconds left before ``TimeoutSeconds`` expires (None without a timeout)."""
-        if self.deadline is None:
-            return None
-        return (self.deadline - self.clock.now()).total_seconds()
-
-    def heartbeat(self) -> None:
-        """Report progress; raises ``TaskFailure("States.Timeout")`` once the task's deadline has passed."""
-        if self.deadline is not None and self.clock.now() > self.deadline:
-            raise TaskFailure(TIMEOUT)
 
 
 @dataclass
@@ -245,14 +197,13 @@ class _Run:
         self.execution_context = {"Id": self.arn, "Input": self.input, "Name": self.name, "RoleArn": self.role_arn,
                                   "StartTime": format_timestamp(self.start), "RedriveCount": 0}
         self.machine_context = {"Id": machine.arn, "Name": machine.name}
-        self._callbacks: dict[str, _Callback | None] = {}  # token -> waiting task, None once it has ended
-        self._callbacks_lock = threading.Lock()
+        self.callbacks = CallbackTokens(self.name, clock)
         self._exact = {key: h for key, h in handlers.items() if not key.endswith("*")}
         self._prefixes = sorted(((key[:-1], h) for key, h in handlers.items() if key.endswith("*")),
                                 key=lambda item: -len(item[0]))
 
     def execute(self) -> Execution:
-        self.history.emit("ExecutionStarted", 0, {"input": self.input_json, "inputDetails": _NOT_TRUNCATED,
+        self.history.emit("ExecutionStarted", 0, {"input": self.input_json, "inputDetails": NOT_TRUNCATED,
                                                   "roleArn": self.role_arn})
         output = error = cause = None
         try:
@@ -269,7 +220,7 @@ class _Run:
             output_json = dumps(result)
             output = json.loads(output_json)
         if status == "SUCCEEDED":
-            details = {"output": output_json, "outputDetails": _NOT_TRUNCATED}
+            details = {"output": output_json, "outputDetails": NOT_TRUNCATED}
         else:
             details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
         self.history.emit(event, self.history.last_id, details)
@@ -282,46 +233,7 @@ class _Run:
             handler = next((h for prefix, h in self._prefixes if resource.startswith(prefix)), None)
         return handler
 
-    def send_task_success(self, token: str, output: Any) -> None:
-        """Complete the callback task given ``token`` with ``output`` (any JSON value), as SendTaskSuccess."""
-        try:
-            output_json = dumps(output)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"the output of the task given the token {token!r} is not JSON: {error}") from None
-        self._complete(token, (output_json, None, None))
-
-    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> None:
-        """Fail the callback task given ``token`` with ``error`` and ``cause``, as SendTaskFailure."""
-        self._complete(token, (None, error or "", cause or ""))
-
-    def send_task_heartbeat(self, token: str) -> None:
-        """Restart the HeartbeatSeconds of the callback task given ``token``, as SendTaskHeartbeat."""
-        with self._callbacks_lock:
-            self._waiting(token).last_beat = self.clock.now()
-
-    def _waiting(self, token: str) -> _Callback:
-        if token not in self._callbacks:
-            raise InvalidToken(f"execution {self.name!r} gave no task the token {token!r}")
-        callback = self._callbacks[token]
-        if callback is None or callback.outcome is not None:
-            raise TaskTimedOut(f"the task given the token {token!r} has already ended")
-        return callback
-
-    def _complete(self, token: str, outcome: _Outcome) -> None:
-        with self._callbacks_lock:
-            self._waiting(token).outcome = outcome
-
-    def open_callback(self, token: str) -> _Callback:
-        callback = _Callback(self.clock.now())
-        with self._callbacks_lock:
-            self._callbacks[token] = callback
-        return callback
-
-    def close_callback(self, token: str) -> None:
-        with self._callbacks_lock:
-            self._callbacks[token] = None
-
-    def await_callback(self, callback: _Callback, deadline: datetime, heartbeat: int | None) -> _Outcome:
+    def await_callback(self, callback: Callback, deadline: datetime, heartbeat: int | None) -> Outcome:
         """Wait on the clock for the task's token to be completed, its heartbeat to lapse or its deadline."""
         while callback.outcome is None:
             now = self.clock.now()
@@ -339,6 +251,21 @@ class _Run:
             self.clock.wait_until((limit - now).total_seconds(), lambda: callback.outcome is not None)
         return callback.outcome
 
+    def start_child(self, state_name: str, program: Program, map_run: MapRun, child_input: Any) -> Execution:
+        """Run one child execution of ``map_run``, started by the state ``state_name``, to its end."""
+        machine = StateMachine({}, program, f"{self.machine.name}/{map_run.label}", self.region,
+                               self.machine.account_id)
+        try:
+            child = _Run(machine, child_input, self.new_uuid(), self.handlers, self.clock, None, self.rng,
+                         self.new_uuid, self.buckets)
+        except ValueError:
+            raise data_limit_exceeded(state_name) from None  # a child input over the quota
+        execution = child.execute()
+        if execution.status == "ABORTED":  # an abort (a handler's, Ctrl-C) stops the whole execution
+            map_run.executions.append(execution)
+            raise AbortExecution(execution.cause or "")
+        return execution
+
     def check_deadline(self) -> None:
         if self.deadline is not None and self.clock.now() >= self.deadline:
             raise _ExecutionTimedOut()
@@ -351,246 +278,3 @@ class _Run:
                 self.clock.sleep(max(0.0, remaining))
                 raise _ExecutionTimedOut()
         self.clock.sleep(seconds)
-
-
-class _Callback:
-    """A callback task waiting for its token: the outcome sent, and the time of its last heartbeat."""
-
-    __slots__ = ("outcome", "last_beat")
-
-    def __init__(self, started: datetime):
-        self.outcome: _Outcome | None = None
-        self.last_beat = started
-
-
-class _Track:
-    """A causal chain of events (the main flow, a branch, an iteration): the last event's id."""
-
-    __slots__ = ("previous",)
-
-    def __init__(self, previous: int):
-        self.previous = previous
-
-
-def run_program(run: _Run, program: Program, data: Any, previous: int, variables: Variables) -> Any:
-    """Run a scope from its StartAt to its end with its variables; return its output (StatesError when it fails)."""
-    track = _Track(previous)
-    name = program.start_at
-    while True:
-        state = program.states[name]
-        run.check_deadline()
-        visit = _Visit(run, track, state, data, variables)
-        try:
-            name, data = state.run(data, visit)
-        except StatesError as error:
-            visit.record_evaluation_failure(error)
-            raise error.locate(state.name, visit.entered_id) from None
-        output = dumps(data)  # serialized once: measured against the quota, then recorded
-        if exceeds_quota(output):
-            raise data_limit_exceeded(state.name)
-        details = {"name": state.name, "output": output, "outputDetails": _NOT_TRUNCATED}
-        if visit.assigned is not None:
-            details |= {"assignedVariables": visit.assigned, "assignedVariablesDetails": _NOT_TRUNCATED}
-        visit.emit(state.exited_event, details)
-        if name is None:
-            return data
-
-
-class _Visit:
-    """One visit of a state: its events, its ``$$`` context object, its retries and task calls."""
-
-    __slots__ = ("_run", "_track", "name", "_is_task", "entered_time", "entered_id", "retry_count", "_task_token",
-                 "_context", "variables", "assigned")
-
-    def __init__(self, run: _Run, track: _Track, state: State, data: Any, variables: Variables):
-        self._run = run
-        self._track = track
-        self.name = state.name
-        self.variables = variables
-        self.assigned: dict[str, str] | None = None  # the Assign of this visit, as JSON texts (history)
-        self._is_task = state.kind == "Task"
-        self.entered_time = run.clock.now()
-        self.retry_count = 0
-        self._task_token: str | None = None
-        self._context: dict | None = None
-        input_json = dumps(data)
-        if exceeds_quota(input_json):  # only a branch's or iteration's input is new here: outputs are measured
-            raise _input_over_quota(state.name)
-        self.entered_id = self.emit(state.entered_event, {"name": state.name, "input": input_json,
-                                                          "inputDetails": _NOT_TRUNCATED})
-
-    @property
-    def rng(self) -> random.Random:
-        return self._run.rng
-
-    @property
-    def context(self) -> dict:
-        """The ``$$`` context object, built on first use; ``State.RetryCount`` exists in Task states only."""
-        if self._context is None:
-            state = {"EnteredTime": format_timestamp(self.entered_time), "Name": self.name}
-            if self._is_task:
-                state["RetryCount"] = self.retry_count
-            self._context = {"Execution": self._run.execution_context, "StateMachine": self._run.machine_context,
-                             "State": state}
-            if self._task_token is not None:
-                self._context["Task"] = {"Token": self._task_token}
-        return self._context
-
-    def new_uuid(self) -> str:
-        return self._run.new_uuid()
-
-    def record_evaluation_failure(self, error: StatesError) -> None:
-        """An EvaluationFailed event for a failed JSONata expression (once, before Retry or Catch handle it)."""
-        if error.error == QUERY_EVALUATION_ERROR and not error.recorded:
-            error.recorded = True
-            details = {"error": error.error, "cause": error.cause, "location": error.location, "state": self.name}
-            self.emit("EvaluationFailed", {key: value for key, value in details.items() if value is not None})
-
-    def assign(self, values: dict[str, Any] | None) -> None:
-        """Store the values of the state's Assign, once everything in the state has read the old ones."""
-        if values is not None:
-            self.assigned = self.variables.assign(values, self.name)
-
-    def now(self) -> datetime:
-        return self._run.clock.now()
-
-    def issue_task_token(self) -> None:
-        """Give this attempt of a ``.waitForTaskToken`` task a new token, readable as ``$$.Task.Token``."""
-        self._task_token = self._run.new_uuid()
-        self._context = None
-
-    def retried(self) -> None:
-        self.retry_count += 1
-        self._context = None
-
-    def sleep(self, seconds: float) -> None:
-        self._run.sleep(seconds)
-
-    def emit(self, event_type: str, details: dict | None = None, previous: int | None = None) -> int:
-        event_id = self._run.history.emit(event_type, self._track.previous if previous is None else previous, details)
-        self._track.previous = event_id
-        return event_id
-
-    def run_program(self, program: Program, data: Any, previous: int) -> Any:
-        """Run a branch or iteration, in a scope of its own, whose first event follows event ``previous``."""
-        try:
-            return run_program(self._run, program, data, previous, Variables(self.variables))
-        finally:
-            self._track.previous = self._run.history.last_id
-
-    def invoke(self, resource: str, parameters: Any, timeout: int | None, heartbeat: int | None) -> Any:
-        """Call the handler of a Task: TaskScheduled, TaskStarted, then TaskSucceeded/Failed/TimedOut."""
-        handler = self._run.handler_for(resource)
-        if handler is None:
-            raise StatesError(RUNTIME, f"No task handler is registered for the resource '{resource}'")
-        identity = dict(zip(("resourceType", "resource"), _split_resource(resource), strict=True))
-        parameters_json = dumps(parameters)
-        if exceeds_quota(parameters_json):
-            raise _input_over_quota(self.name)
-        scheduled = {**identity, "region": self._run.region, "parameters": parameters_json}
-        if timeout is not None:
-            scheduled["timeoutInSeconds"] = timeout
-        if heartbeat is not None:
-            scheduled["heartbeatInSeconds"] = heartbeat
-        self.emit("TaskScheduled", scheduled)
-        self.emit("TaskStarted", identity)
-        started = self.now()
-        deadline = started + timedelta(seconds=timeout) if timeout is not None else None
-        context = TaskContext(self.name, resource, self._run.name, self._run.arn, self.retry_count, self._run.clock,
-                              started, deadline, heartbeat, self._task_token, self._run)
-        if self._task_token is None:
-            output, error, cause = _call_handler(handler, json.loads(parameters_json), context)
-        else:
-            output, error, cause = self._call_back(handler, json.loads(parameters_json), context, identity)
-        if output is not None and exceeds_quota(output):
-            # a task failure (TaskFailed, caught by States.ALL), named by its integration or function ARN
-            service = _SERVICE_ARN.fullmatch(resource)
-            limit = data_limit_exceeded(service.group(1) if service else resource)
-            output, error, cause = None, limit.error, limit.cause
-        if deadline is not None and self.now() > deadline:
-            error, cause = TIMEOUT, None  # AWS gives a timeout no cause ("Cause": "" in a Catch output)
-        if error is None:
-            self.emit("TaskSucceeded", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
-            return json.loads(output)
-        if error in (TIMEOUT, HEARTBEAT_TIMEOUT):
-            self.emit("TaskTimedOut", {**identity, "error": error, **({"cause": cause} if cause else {})})
-            raise StatesError(error, cause or None)
-        self.emit("TaskFailed", {**identity, "error": error, "cause": cause})
-        raise StatesError(error, cause)
-
-    def storage_for(self, bucket: str) -> ObjectStorage | None:
-        return self._run.buckets.get(bucket)
-
-    def start_map_run(self, label: str | None, max_concurrency: int, tolerance: Tolerance) -> MapRun:
-        """Start the Map Run of this Distributed Map visit (MapRunStarted); ``label`` None gets a UUID."""
-        run = self._run
-        label = label or run.new_uuid()
-        arn = f"arn:aws:states:{run.region}:{run.machine.account_id}:mapRun:{run.machine.name}/{label}:{run.new_uuid()}"
-        map_run = MapRun(arn, run.arn, self.name, label, "RUNNING", self.now(), max_concurrency=max_concurrency,
-                         tolerated_failure_count=tolerance.count or 0,
-                         tolerated_failure_percentage=tolerance.percentage or 0.0)
-        run.map_runs.append(map_run)
-        self.emit("MapRunStarted", {"mapRunArn": arn})
-        return map_run
-
-    def start_child(self, program: Program, map_run: MapRun, child_input: Any) -> Execution:
-        """Run one child execution of ``map_run`` to its end: its own name, ARN, history and variables."""
-        run = self._run
-        machine = StateMachine({}, program, f"{run.machine.name}/{map_run.label}", run.region,
-                               run.machine.account_id)
-        try:
-            child = _Run(machine, child_input, run.new_uuid(), run.handlers, run.clock, None, run.rng, run.new_uuid,
-                         run.buckets)
-        except ValueError:
-            raise data_limit_exceeded(self.name) from None  # a child input over the quota
-        execution = child.execute()
-        if execution.status == "ABORTED":  # an abort (a handler's, Ctrl-C) stops the whole execution
-            map_run.executions.append(execution)
-            raise AbortExecution(execution.cause or "")
-        return execution
-
-    def _call_back(self, handler: Handler, parameters: Any, context: TaskContext, identity: dict) -> _Outcome:
-        """A ``.waitForTaskToken`` task: the handler hands the token on (TaskSubmitted), then the task waits.
-
-        The handler's own result is recorded, not returned (on AWS it is the integration's response,
-        e.g. SQS's MessageId): the task's output is what ``send_task_success`` sends, during the
-        handler or later. TimeoutSeconds (99999999 when absent) and HeartbeatSeconds run on the clock.
-        """
-        token = context.task_token
-        callback = self._run.open_callback(token)
-        try:
-            output, error, cause = _call_handler(handler, parameters, context)
-            if error is not None:
-                return output, error, cause
-            self.emit("TaskSubmitted", {**identity, "output": output, "outputDetails": _NOT_TRUNCATED})
-            deadline = context.deadline or context.started_at + timedelta(seconds=_DEFAULT_TASK_TIMEOUT)
-            return self._run.await_callback(callback, deadline, context.heartbeat_seconds)
-        finally:
-            self._run.close_callback(token)
-
-
-def _input_over_quota(state_name: str) -> StatesError:
-    """A state's input after Parameters over the quota (AWS's wording for this case was not found)."""
-    return StatesError(DATA_LIMIT_EXCEEDED, f"The state/task '{state_name}' received an input with a size exceeding "
-                                            "the maximum number of bytes service limit.", wildcard=False)
-
-
-def _call_handler(handler: Handler, parameters: Any, context: TaskContext) -> tuple[str | None, str | None, str]:
-    """Call a handler: ``(result as JSON text, None, "")``, or ``(None, error, cause)`` when it failed."""
-    try:
-        return dumps(handler(parameters, context)), None, ""
-    except TaskFailure as failure:
-        return None, failure.error, failure.cause
-    except AbortExecution:
-        raise
-    except Exception as exc:  # like an exception in a Lambda function: the task fails, the execution goes on
-        return None, TASK_FAILED, json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__})
-
-
-def _split_resource(resource: str) -> tuple[str, str]:
-    """History's (resourceType, resource): ``arn:aws:states:::glue:startJobRun.sync`` -> (glue, startJobRun.sync)."""
-    match = _SERVICE_ARN.fullmatch(resource)
-    if match:
-        return match.group(1), match.group(2)
-    parts = resource.split(":")
-    return (parts[2] if len(parts) > 2 else "unknown"), resource

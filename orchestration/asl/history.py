@@ -19,6 +19,7 @@ from typing import Any
 from orchestration.asl.clock import Clock, format_timestamp
 
 EventCallback = Callable[[dict], None]
+NOT_TRUNCATED = {"truncated": False}  # the *Details of an input or output: never truncated here
 
 
 def dumps(value: Any) -> str:

@@ -28,7 +28,8 @@ import random
 from typing import Any
 
 from orchestration.asl.errors import QUERY_EVALUATION_ERROR, DefinitionError, StatesError
-from orchestration.asl.intrinsics import EvalEnv, IntrinsicError, call_function
+from orchestration.asl.eval_env import EvalEnv
+from orchestration.asl.intrinsic_functions import IntrinsicError, call_function
 from orchestration.asl.jsonpath import json_type
 
 _ENV: contextvars.ContextVar[EvalEnv] = contextvars.ContextVar("jsonata_env")

@@ -17,15 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from orchestration.asl.errors import INTRINSIC_FAILURE, RESULT_PATH_MATCH_FAILURE, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.history import dumps
-from orchestration.asl.intrinsics import EvalEnv, IntrinsicError, is_intrinsic, parse_intrinsic, read_variable
-from orchestration.asl.jsonpath import (
-    JsonPath,
-    PathAssignmentError,
-    PathNotFound,
-    compile_path,
-    compile_reference_path,
-)
+from orchestration.asl.intrinsic_functions import IntrinsicError
+from orchestration.asl.intrinsics import is_intrinsic, parse_intrinsic, read_variable
+from orchestration.asl.jsonpath import JsonPath, PathAssignmentError, PathNotFound
+from orchestration.asl.jsonpath_syntax import compile_path, compile_reference_path
 from orchestration.asl.validation import field, require_object
 
 MAX_PAYLOAD_BYTES = 262_144  # 256 KiB: the quota on a state's, task's or execution's input and output

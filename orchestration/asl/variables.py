@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from orchestration.asl.errors import DATA_LIMIT_EXCEEDED, RUNTIME, DefinitionError, StatesError
+from orchestration.asl.eval_env import EvalEnv
 from orchestration.asl.history import dumps
-from orchestration.asl.intrinsics import EvalEnv
 from orchestration.asl.jsonata import Value
 from orchestration.asl.payload import MAX_PAYLOAD_BYTES, Template
 from orchestration.asl.validation import field, require_object
