@@ -308,7 +308,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     check.write_outputs(results, args.junit, args.docs)
     for result in results:
         print(f"{result.suite.name} on {result.name}: {'passed' if result.passed else 'FAILED'}: "
-              f"{result.verdict['reason']}")
+              f"{result.verdict.reason}")
     return 0 if all(result.passed for result in results) else 1
 
 

@@ -33,6 +33,7 @@ from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
+from quality.verdict import CORRECTABLE, PASSED, REASON, Verdict
 
 DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
@@ -267,7 +268,7 @@ class LocalRun:
         """Which stage's output passed the gate: the correction's if it ran and passed, else the gate's."""
         for stage in (correction, gate):
             key = paths.StagePaths(execution_id, stage).verdict
-            if self.storage.exists(key) and read_json(self.storage, key).get("passed"):
+            if self.storage.exists(key) and Verdict.from_json(read_json(self.storage, key)).passed:
                 return stage
         raise RunRefused(f"neither {gate} nor {correction} of execution {execution_id!r} has a passed verdict; "
                          f"resume from {gate} instead")
@@ -296,7 +297,7 @@ class LocalRun:
         for stage in (s for s in self.pipeline.all_stages() if s.gated):
             key = paths.StagePaths(execution.name, stage.name).verdict
             if self.storage.exists(key):
-                quality[stage.name] = _quality_of(read_json(self.storage, key))
+                quality[stage.name] = _quality_of(Verdict.from_json(read_json(self.storage, key)))
         return RunSummary(execution.name, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
                           quality, execution.error, execution.cause, self._reports(execution.name))
 
@@ -389,15 +390,17 @@ def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | No
     return counts | {"datasets": dict(sorted(datasets.items()))}
 
 
-def _quality_of(verdict: dict[str, Any]) -> dict[str, Any]:
+def _quality_of(verdict: Verdict) -> dict[str, Any]:
     """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
-    per_dataset = ("passed", "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
+    totals = (PASSED, CORRECTABLE, "rows", "failedRows", "correctableRows", REASON)
+    per_dataset = (PASSED, "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
                    "orphans")
-    datasets = {d: {k: v[k] for k in per_dataset if k in v} for d, v in verdict.get("datasets", {}).items()}
-    return {k: verdict.get(k) for k in ("passed", "correctable", "rows", "failedRows", "correctableRows", "reason")} | {
-        "correctedRows": sum(d.get("correctedRows") or 0 for d in datasets.values()),
-        "droppedRows": sum(d.get("droppedRows") or 0 for d in datasets.values()),
-        "datasets": datasets}
+    parts = verdict.datasets or {}
+    form = verdict.to_json()
+    return {k: form[k] for k in totals} | {
+        "correctedRows": sum(v.corrected_rows or 0 for v in parts.values()),
+        "droppedRows": sum(v.dropped_rows or 0 for v in parts.values()),
+        "datasets": {d: {k: v[k] for k in per_dataset if k in v} for d, v in form.get("datasets", {}).items()}}
 
 
 def _iso(clock: Clock) -> str:

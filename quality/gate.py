@@ -31,6 +31,7 @@ from quality.evaluators import Evaluator, GreatExpectationsEvaluator
 from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
 from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite
+from quality.verdict import Verdict
 
 FAILED_COLUMN = "_baton_failed"
 QUARANTINE_COLUMN = "_baton_failed_expectations"
@@ -124,7 +125,7 @@ class GateResult:
             return self.quarantined_rows.limit(0)
         return self.quarantined_rows
 
-    def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> dict:
+    def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> Verdict:
         """The verdict for these row counts (see :func:`count_rows` and :func:`make_verdict`)."""
         return make_verdict(self.suite, self.expectations, rows, failed_rows, correctable_rows)
 
@@ -320,7 +321,7 @@ def _exception_message(info: Any) -> str | None:
 
 def make_verdict(
     suite: Suite, expectations: list[dict], rows: int, failed_rows: int, correctable_rows: int
-) -> dict:
+) -> Verdict:
     """Decide whether the run continues (``passed``), needs correction (``correctable``), or stops.
 
     Rows failing only ``correct`` expectations are correctable; the others stay quarantined
@@ -330,13 +331,13 @@ def make_verdict(
     uncorrectable = failed_rows - correctable_rows
     within = uncorrectable == 0 if rows == 0 else uncorrectable / rows <= suite.tolerance
     blocking = [exp["name"] for exp in expectations if _blocks(exp)]
-    return {
-        "passed": within and correctable_rows == 0 and not blocking,
-        "correctable": within and correctable_rows > 0 and not blocking,
-        "rows": rows,
-        "failedRows": failed_rows,
-        "correctableRows": correctable_rows,
-        "failedExpectations": [
+    return Verdict(
+        passed=within and correctable_rows == 0 and not blocking,
+        correctable=within and correctable_rows > 0 and not blocking,
+        rows=rows,
+        failed_rows=failed_rows,
+        correctable_rows=correctable_rows,
+        failed_expectations=tuple(
             {
                 "name": exp["name"],
                 "type": exp["type"],
@@ -346,11 +347,11 @@ def make_verdict(
             }
             for exp in expectations
             if exp["success"] is False or (exp["unexpected_count"] or 0) > 0
-        ],
-        "tolerance": suite.tolerance,
-        "suite": suite.name,
-        "reason": _reason(suite, rows, failed_rows, correctable_rows, within, blocking),
-    }
+        ),
+        tolerance=suite.tolerance,
+        suite=suite.name,
+        reason=_reason(suite, rows, failed_rows, correctable_rows, within, blocking),
+    )
 
 
 def _blocks(exp: Mapping[str, Any]) -> bool:

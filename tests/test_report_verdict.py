@@ -15,6 +15,7 @@ from baton.stage import StageContext
 from baton.storage import LocalStorage
 from quality import checkpoint
 from quality.report import render_data_docs_page, render_index_page, run_name, with_names
+from quality.verdict import Verdict
 
 SAMPLES = [{"id": 1, "code": "apar", "airport": "ilu"}, {"id": 1, "code": "apar", "airport": "ilu"},
            {"id": 19620, "code": "x", "airport": None}]
@@ -128,7 +129,7 @@ def test_stage_reports_carry_names_and_verdicts(spark, tmp_path):
     ctx = StageContext(spark, {"execution-id": "e-1", "current-stage": "Validate", "workflow-bucket": str(tmp_path)},
                        "flights_validate", storage=LocalStorage(tmp_path))
     checkpoint.write_reports(ctx, "flights", SimpleNamespace(validation=validation([in_set("origin_known", "warn")])))
-    checkpoint.write_stage_verdict(ctx, {"flights": WARN_ONLY})
+    checkpoint.write_stage_verdict(ctx, {"flights": Verdict.from_json(WARN_ONLY)})
     quality = tmp_path / "executions" / "e-1" / "Validate" / "quality"
     stored = json.loads((quality / "flights" / checkpoint.VALIDATION_FILE).read_text())
     assert stored["meta"]["run_id"]["run_name"] == "flights_validate/Validate/e-1"
