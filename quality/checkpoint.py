@@ -21,6 +21,7 @@ from typing import Any
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from baton.errors import BatonError
 from baton.paths import validate_name
@@ -93,17 +94,20 @@ def load(name: str) -> Suite:
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
                  evaluator: Evaluator | None = None, drop: Sequence[str] = (),
-                 references: Mapping[KeyReference, DataFrame] | None = None) -> Verdict:
+                 references: Mapping[KeyReference, DataFrame] | None = None, pass_through: bool = False) -> Verdict:
     """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
 
     ``drop`` names columns only the suite reads (e.g. reference flags): the committed rows are
     without them. ``references`` maps each reference flagged in ``df`` (see
     :mod:`quality.references`) to its parent: the verdict's ``orphans`` counts and samples the keys
     without a parent of each reference whose check failed. What the evaluation persists is reused
-    by the split, then released. When no row failed, the passing rows are the input itself: a
-    committed dataset passing through unchanged is committed by copying its files (see
-    ``StageContext.write``). The rows in must equal the rows committed and quarantined.
+    by the split, then released. With ``pass_through``, ``df`` is the previous stage's committed
+    ``dataset`` as read (plus only the ``drop`` columns): when no row failed, its files are committed
+    unchanged (:meth:`StageContext.pass_through`) instead of rewritten. The rows in must equal the
+    rows committed and quarantined.
     """
+    if pass_through:
+        _require_committed_columns(ctx, dataset, df.drop(*drop))
     result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK,
                       drop=drop)
     try:
@@ -111,7 +115,8 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
         write_reports(ctx, dataset, result)
         summary = quality_summary(verdict) | {"cost": result.cost}
-        output = ctx.write(dataset, result.passing(), quality=summary)
+        output = (ctx.pass_through(dataset, quality=summary) if pass_through and failed == 0
+                  else ctx.write(dataset, result.passing(), quality=summary))
         kept = ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
     finally:
         result.release()
@@ -120,6 +125,14 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
     if references:
         verdict = replace(verdict, orphans=tuple(orphan_reports(df, suite, verdict, references)))
     return accounting.on(verdict)
+
+
+def _require_committed_columns(ctx: StageContext, dataset: str, df: DataFrame) -> None:
+    """Refuse to pass ``dataset`` through when ``df`` does not even have the committed dataset's columns."""
+    committed = StructType.fromJson(ctx.committed_manifest(dataset)["schema"])
+    if df.schema != committed:
+        raise ValueError(f"dataset {dataset!r} passes through only as read: its committed columns are "
+                         f"{committed.simpleString()}, the gated ones {df.schema.simpleString()}")
 
 
 def orphan_reports(df: DataFrame, suite: Suite, verdict: Verdict,

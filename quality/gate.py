@@ -107,8 +107,8 @@ class GateResult:
     def passing(self) -> DataFrame:
         """Rows that failed no quarantine/correct expectation, with the input's columns.
 
-        When the row counts are known: the input itself if no row failed (no filter to evaluate;
-        an input read unchanged commits without a rewrite), empty without a scan if every row failed.
+        When the row counts are known: the input itself if no row failed (no filter to evaluate),
+        empty without a scan if every row failed.
         """
         if self.counts is not None and self.counts[1] == 0:
             return self.source

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from baton import paths
 from baton.stage import StageContext
 from quality import checkpoint
 from quality.checkpoint import Accounting, UnbalancedCountsError
@@ -92,3 +93,23 @@ def test_a_gate_that_loses_rows_fails_the_stage(spark, tmp_path, monkeypatch):
     monkeypatch.setattr(GateResult, "passing", lambda self: passing(self).limit(1))
     with pytest.raises(UnbalancedCountsError, match="games: 3 rows in but 1 out"):
         gate(spark, tmp_path)
+
+
+def test_a_gated_dataset_passes_through_only_when_every_row_passes(spark, tmp_path):
+    args = {"execution-id": "acc-2", "workflow-bucket": str(tmp_path), "initial-data": "{}"}
+    conform = StageContext(spark, args | {"current-stage": "Conform", "previous-stage": "Ingest"}, "test_job")
+    conform.write("games", spark.createDataFrame([(1, "x"), (2, "y")], "id int, team string"))
+    conform.write("teams", spark.createDataFrame([(1, "x"), (2, None)], "id int, team string"))
+    ctx = StageContext(spark, args | {"current-stage": "Validate", "previous-stage": "Conform"}, "test_job")
+
+    def files(stage: str, dataset: str) -> set[str]:
+        return {p.name for p in (tmp_path / paths.StagePaths("acc-2", stage).output(dataset)).glob("part-*")}
+
+    verdict = checkpoint.gate_dataset(ctx, "games", ctx.read("games"), SUITE, pass_through=True)
+    assert verdict.passed and files("Validate", "games") == files("Conform", "games")  # copied, not rewritten
+    verdict = checkpoint.gate_dataset(ctx, "teams", ctx.read("teams"), SUITE, pass_through=True)
+    assert verdict.failed_rows == 1 and ctx.committed["output/teams"]["rows"] == 1
+    assert not files("Validate", "teams") & files("Conform", "teams")  # the passing rows, written by Spark
+    with pytest.raises(ValueError, match="dataset 'games' passes through only as read"):
+        checkpoint.gate_dataset(ctx, "games", ctx.read("games").withColumnRenamed("team", "side"), SUITE,
+                                pass_through=True)
