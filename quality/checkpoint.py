@@ -145,13 +145,13 @@ def orphan_reports(df: DataFrame, suite: Suite, verdict: Verdict,
 
 
 def revalidate(validated: DataFrame, corrected: DataFrame, suite: Suite,
-               parameters: Mapping[str, Any] | None = None) -> GateResult:
+               parameters: Mapping[str, Any] | None = None, evaluator: Evaluator | None = None) -> GateResult:
     """Evaluate ``suite`` on what the next stage will read: the rows that passed plus the corrected rows.
 
     Re-validating the corrected rows alone would miss a collision with a row that already passed
     (two rows of one key, each unique in its half). The caller releases the result.
     """
-    return evaluate(validated.unionByName(corrected), suite, parameters or {},
+    return evaluate(validated.unionByName(corrected), suite, parameters or {}, evaluator,
                     storage_level=StorageLevel.MEMORY_AND_DISK)
 
 

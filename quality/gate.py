@@ -6,15 +6,14 @@ without collecting anything to the driver. The evaluation is swappable through t
 :class:`quality.evaluators.Evaluator` protocol (importable from here too, as is
 :class:`~quality.evaluators.GreatExpectationsEvaluator`). The default,
 :class:`quality.compiled.CompiledEvaluator`, computes GE's result in one projection and one
-aggregation, and the flags come from that projection;
-``BATON_GATE_EVALUATOR=great_expectations`` (or ``evaluator=GreatExpectationsEvaluator()``)
-runs Great Expectations itself.
+aggregation, and the flags come from that projection; ``evaluator=GreatExpectationsEvaluator()``
+(or ``Evaluators("great_expectations").get()``) runs Great Expectations itself. A caller that gates
+several datasets passes one evaluator to all (:class:`Evaluators` creates each kind once).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -36,31 +35,38 @@ from quality.verdict import Verdict
 FAILED_COLUMN = "_baton_failed"
 QUARANTINE_COLUMN = "_baton_failed_expectations"
 ROUTED = ("quarantine", "correct")
-EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
 EVALUATORS = ("compiled", "great_expectations")
 ROUTED_PREFIX = "__baton_routed_"
 _SPARK_ERRORS = (PySparkException, Py4JJavaError)
 logger = logging.getLogger("baton")
 
 
-_evaluators: dict[str, Evaluator] = {}
+class Evaluators:
+    """The gate's evaluators of one caller (a stage, a check), each created on first use.
 
-
-def default_evaluator(name: str | None = None) -> Evaluator:
-    """The process-wide evaluator ``name``, created on first use (GE imports take seconds).
-
-    ``name`` defaults to ``$BATON_GATE_EVALUATOR``, else ``"compiled"``; the compiled evaluator
-    delegates what it does not compile to the process-wide ``"great_expectations"`` one.
+    ``default`` names the one :meth:`get` gives without a name: ``"compiled"`` (Baton's compiled
+    gate, which delegates what it does not compile to this holder's ``"great_expectations"``) or
+    ``"great_expectations"``. Great Expectations builds its context once per evaluator, on first use.
     """
-    name = name or os.environ.get(EVALUATOR_ENV) or "compiled"
+
+    def __init__(self, default: str = "compiled") -> None:
+        self.default = _evaluator_name(default)
+        self._made: dict[str, Evaluator] = {}
+
+    def get(self, name: str | None = None) -> Evaluator:
+        name = _evaluator_name(name or self.default)
+        if name not in self._made:
+            if name == "great_expectations":
+                self._made[name] = GreatExpectationsEvaluator()
+            else:
+                self._made[name] = CompiledEvaluator(fallback=self.get("great_expectations"))
+        return self._made[name]
+
+
+def _evaluator_name(name: str) -> str:
     if name not in EVALUATORS:
-        raise ValueError(f"unknown gate evaluator {name!r} (from {EVALUATOR_ENV}?); choose one of {EVALUATORS}")
-    if name not in _evaluators:
-        if name == "great_expectations":
-            _evaluators[name] = GreatExpectationsEvaluator()
-        else:
-            _evaluators[name] = CompiledEvaluator(fallback=default_evaluator("great_expectations"))
-    return _evaluators[name]
+        raise ValueError(f"unknown gate evaluator {name!r}; choose one of {EVALUATORS}")
+    return name
 
 
 @dataclass
@@ -150,13 +156,14 @@ def evaluate(
     persisted when it holds a shuffle (a uniqueness window), so the split reads it back instead of
     shuffling again; a projection without one is cheaper to recompute than to cache (measured in
     docs/benchmarks.md: caching 2 M rows with a string column cost more than two re-scans).
-    With other evaluators ``storage_level`` persists the flags' projection.
+    With other evaluators ``storage_level`` persists the flags' projection. Without ``evaluator``, a
+    compiled evaluator of this call's own (:class:`Evaluators`).
     """
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
     conditions = routed_conditions(suite, parameters, df)
-    evaluator = evaluator or default_evaluator()
+    evaluator = evaluator or Evaluators().get()
     cached, counts, keys, kept = None, None, (), None
     with measure(df.sparkSession) as cost:
         if hasattr(evaluator, "compile"):
