@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +31,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 import conf
-from baton import paths
+from baton import logs, paths
 from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
 from baton.lineage import StageLineage
 from baton.parquet_footer import normalize_encodings
@@ -41,6 +41,7 @@ from baton.storage import Storage, read_json, storage_for, write_json
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
 CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
 FAULTS_ENV = "BATON_FAULTS"
+log = logging.getLogger("baton.stage")
 
 
 @dataclass(frozen=True)
@@ -351,14 +352,18 @@ def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSess
 
 
 def main_entry(spec: JobSpec) -> None:
-    """``if __name__ == "__main__"`` of a job: run it, print errors plainly, exit non-zero."""
+    """``if __name__ == "__main__"`` of a job: run it, log errors plainly, exit non-zero.
+
+    Its log lines go to stderr, prefixed ``baton:``; what it committed goes to stdout.
+    """
+    logs.configure(logs.JOB_FORMAT)
     try:
         ctx = run_stage(spec)
     except BatonError as err:
-        print(f"baton: {spec.name} failed: {err}", file=sys.stderr)
+        log.error("%s failed: %s", spec.name, err)
         sys.exit(err.exit_code)
     except Exception:
-        traceback.print_exc()
+        log.exception("%s failed", spec.name)
         sys.exit(1)
     for name, manifest in ctx.committed.items():
         print(f"baton: {spec.name} committed {name}: {manifest['rows']} rows")

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import conf
-from baton import paths
+from baton import logs, paths
 from baton.errors import BatonError
 from baton.spark import get_spark
 from baton.storage import read_json
@@ -591,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logs.configure()  # the runtime's log lines (progress, verdicts) as plain lines on stderr
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

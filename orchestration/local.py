@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -106,7 +105,7 @@ class LocalRun:
         self.bucket = self.deployment.bucket
         self.storage: Storage = storage_for(self.bucket)
         self.clock = clock or RealClock(settings.get("retry", {}).get("waitFactor", 1.0))
-        self.echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.echo = echo or logging.getLogger("baton.local").info
 
     # -- public --------------------------------------------------------------------------
     def start(self, input: dict[str, Any], execution_id: str) -> RunSummary:

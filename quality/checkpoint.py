@@ -12,7 +12,7 @@ state machine reads. Jobs call these; how a suite is evaluated lives in
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -32,6 +32,8 @@ from quality.references import KeyReference, no_orphans, orphans
 from quality.report import run_name, with_names, write_report_site
 from quality.suite import Suite, suite_from_dict
 from quality.verdict import Verdict
+
+log = logging.getLogger("baton.checkpoint")
 
 REASON_COLUMN = "_baton_reason"
 VALIDATION_FILE = "validation_result.json"
@@ -247,8 +249,7 @@ def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Verdict]) -> Verd
     write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages,
                       verdicts={d: v.to_json() for d, v in parts.items()})
     ctx.write_object(ctx.paths.verdict, verdict.to_json())
-    # stderr: a `baton run --json` prints only its JSON object on stdout
-    print(f"baton: {ctx.current_stage} verdict: " + json.dumps(
-        {k: verdict.to_json()[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}),
-        file=sys.stderr)
+    form = verdict.to_json()
+    log.info("%s verdict: %s", ctx.current_stage,
+             json.dumps({k: form[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}))
     return verdict

@@ -38,7 +38,7 @@ ROUTED = ("quarantine", "correct")
 EVALUATORS = ("compiled", "great_expectations")
 ROUTED_PREFIX = "__baton_routed_"
 _SPARK_ERRORS = (PySparkException, Py4JJavaError)
-logger = logging.getLogger("baton")
+logger = logging.getLogger("baton.gate")
 
 
 class Evaluators:
