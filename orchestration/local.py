@@ -32,7 +32,7 @@ from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
-from quality.verdict import CORRECTABLE, PASSED, REASON, Verdict
+from quality.verdict import Verdict
 
 DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
@@ -391,15 +391,21 @@ def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | No
 
 def _quality_of(verdict: Verdict) -> dict[str, Any]:
     """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
-    totals = (PASSED, CORRECTABLE, "rows", "failedRows", "correctableRows", REASON)
-    per_dataset = (PASSED, "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
-                   "orphans")
     parts = verdict.datasets or {}
-    form = verdict.to_json()
-    return {k: form[k] for k in totals} | {
-        "correctedRows": sum(v.corrected_rows or 0 for v in parts.values()),
-        "droppedRows": sum(v.dropped_rows or 0 for v in parts.values()),
-        "datasets": {d: {k: v[k] for k in per_dataset if k in v} for d, v in form.get("datasets", {}).items()}}
+    return {"passed": verdict.passed, "correctable": verdict.correctable, "rows": verdict.rows,
+            "failedRows": verdict.failed_rows, "correctableRows": verdict.correctable_rows, "reason": verdict.reason,
+            "correctedRows": sum(v.corrected_rows or 0 for v in parts.values()),
+            "droppedRows": sum(v.dropped_rows or 0 for v in parts.values()),
+            "datasets": {d: _dataset_quality(v) for d, v in parts.items()}}
+
+
+def _dataset_quality(verdict: Verdict) -> dict[str, Any]:
+    """A gated dataset's counts in the summary, with what its verdict has of corrections, drops and orphans."""
+    optional = {"correctedRows": verdict.corrected_rows, "droppedRows": verdict.dropped_rows,
+                "dropped": None if verdict.dropped is None else dict(verdict.dropped),
+                "orphans": None if verdict.orphans is None else [dict(o) for o in verdict.orphans]}
+    return {"passed": verdict.passed, "rows": verdict.rows, "failedRows": verdict.failed_rows,
+            "correctableRows": verdict.correctable_rows} | {k: v for k, v in optional.items() if v is not None}
 
 
 def _iso(clock: Clock) -> str:
