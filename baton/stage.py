@@ -20,7 +20,6 @@ import logging
 import os
 import sys
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 import conf
-from baton import paths
+from baton import logs, paths
 from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
 from baton.lineage import StageLineage
 from baton.parquet_footer import normalize_encodings
@@ -42,7 +41,7 @@ from baton.storage import Storage, read_json, storage_for, write_json
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
 CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
 FAULTS_ENV = "BATON_FAULTS"
-log = logging.getLogger("baton")
+log = logging.getLogger("baton.stage")
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ class StageContext:
         self.started_at = _now()
         self.token = f"{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}"
         self.committed: dict[str, dict[str, Any]] = {}
-        self._reads: list[tuple[Any, StructType, str]] = []  # (optimized plan, schema, key) of every read()
+        self._reads: list[tuple[StructType, str]] = []  # (schema, key) of every read()
 
     # -- reading ---------------------------------------------------------------------
     def read(self, dataset: str, stage: str | None = None, kind: str = "output") -> DataFrame:
@@ -154,7 +153,7 @@ class StageContext:
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
         df = self.spark.read.parquet(self.bucket.uri(key))
-        self._reads.append((_plan(df), df.schema, key))
+        self._reads.append((df.schema, key))
         return df
 
     def require_committed(self, key: str, source_stage: str) -> None:
@@ -175,27 +174,24 @@ class StageContext:
 
     def inputs(self) -> list[tuple[str, StructType]]:
         """``(key, schema)`` of every committed dataset this stage read, in reading order."""
-        return [(key, schema) for _, schema, key in self._reads]
+        return [(key, schema) for schema, key in self._reads]
 
     # -- writing ---------------------------------------------------------------------
     def write(self, dataset: str, df: DataFrame, kind: str = "output",
               quality: Mapping[str, Any] | None = None, partition_by: Sequence[str] = (),
               verify: Callable[[], Mapping[str, Any] | None] | None = None) -> dict[str, Any]:
-        """Write ``df`` as Parquet under the staging prefix, then commit it into place.
+        """Write ``df`` as Parquet with Spark under the staging prefix, then commit it into place.
 
         ``verify`` runs between the two: checks computed by the write itself (e.g.
         :meth:`baton.sources.ObservedRead.verify`); if it raises, nothing is committed. What it
         returns (facts of the read, such as the values read as null) goes into the manifest's ``read``.
+        A committed dataset that passes through unchanged is :meth:`pass_through`'s.
         """
         staged = self.paths.staging(self.token, kind, dataset)
-        source = None if partition_by or verify else self._unchanged_read(df)
-        if source is not None:
-            self._copy_data_files(source, staged)
-        else:
-            writer = df.write.mode("overwrite")
-            if partition_by:
-                writer = writer.partitionBy(*partition_by)
-            writer.parquet(self.bucket.uri(staged))
+        writer = df.write.mode("overwrite")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(self.bucket.uri(staged))
         read = None
         if verify is not None:
             try:
@@ -206,15 +202,26 @@ class StageContext:
         check_fault(self.current_stage, "before-commit")
         return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality, read)
 
-    def _unchanged_read(self, df: DataFrame) -> str | None:
-        """The committed dataset ``df`` is, row for row and column for column, if it is one this stage read.
+    def pass_through(self, dataset: str, stage: str | None = None, kind: str = "output",
+                     quality: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Commit ``stage``'s (default: the previous stage's) committed ``dataset`` unchanged as this stage's.
 
-        Spark's optimized plan decides: a read, or a read behind operations that change nothing (a
-        join Spark eliminates, a projection of every column in order), is the read's own relation. The
-        schema must be the read's too (a rename is the same relation under other names).
+        Its data files are copied as they are (no Spark job, the same bytes), then committed as
+        :meth:`write` commits (manifest, ``_SUCCESS`` last); ``kind`` is the source's and the target's.
         """
-        plan = _plan(df)
-        return next((key for read, schema, key in self._reads if read.equals(plan) and df.schema == schema), None)
+        source = stage or self.previous_stage
+        if source is None:
+            raise MissingInputError(f"no previous stage was given to pass dataset {dataset!r} through from",
+                                    stage=self.current_stage, field="previous-stage")
+        key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
+        self.require_committed(key, source)
+        staged = self.paths.staging(self.token, kind, dataset)
+        self._copy_data_files(key, staged)
+        check_fault(self.current_stage, "before-commit")
+        manifest = self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
+        if all(read != key for _, read in self._reads):  # an input, as if read
+            self._reads.append((StructType.fromJson(manifest["schema"]), key))
+        return manifest
 
     def _copy_data_files(self, source: str, staged: str) -> None:
         """Stage a committed dataset's data files unchanged (no Spark job): the rows pass through as they are."""
@@ -327,11 +334,6 @@ def _first_attempt(stage: str) -> bool:
     return True
 
 
-def _plan(df: DataFrame) -> Any:
-    """``df``'s optimized logical plan, canonicalized (expression ids normalized): equal plans, equal rows."""
-    return df._jdf.queryExecution().optimizedPlan().canonicalized()
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -375,14 +377,18 @@ def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSess
 
 
 def main_entry(spec: JobSpec) -> None:
-    """``if __name__ == "__main__"`` of a job: run it, print errors plainly, exit non-zero."""
+    """``if __name__ == "__main__"`` of a job: run it, log errors plainly, exit non-zero.
+
+    Its log lines go to stderr, prefixed ``baton:``; what it committed goes to stdout.
+    """
+    logs.configure(logs.JOB_FORMAT)
     try:
         ctx = run_stage(spec)
     except BatonError as err:
-        print(f"baton: {spec.name} failed: {err}", file=sys.stderr)
+        log.error("%s failed: %s", spec.name, err)
         sys.exit(err.exit_code)
     except Exception:
-        traceback.print_exc()
+        log.exception("%s failed", spec.name)
         sys.exit(1)
     for name, manifest in ctx.committed.items():
         print(f"baton: {spec.name} committed {name}: {manifest['rows']} rows")

@@ -92,12 +92,13 @@ def correct(ctx: StageContext) -> None:
     checkpoint.write_reports(ctx, "flights", flights.check)
     results = {"flights": (flights.output, flights.quarantined, flights.added),
                "airports": (airports.output, airports.quarantined, airports.added),
-               "weather": (validated["weather"], quarantined["weather"], {})}
+               "weather": (None, None, {})}  # not corrected: passes through
     verdicts = {}
     try:
         for name, (good, still, added) in results.items():
-            output = ctx.write(name, good)
-            kept = ctx.write(name, still, kind="quarantine")
+            output = ctx.pass_through(name) if good is None else ctx.write(name, good)
+            kept = (ctx.pass_through(name, kind="quarantine") if still is None
+                    else ctx.write(name, still, kind="quarantine"))
             before = ctx.committed_manifest(name, kind="quarantine")["rows"]
             accounting = checkpoint.Accounting(ctx.current_stage, name, ctx.committed_manifest(name)["rows"] + before,
                                                output["rows"], kept["rows"], added=added)
@@ -108,7 +109,7 @@ def correct(ctx: StageContext) -> None:
         airports.check.release()
         flights.check.release()
     for name in PASS_THROUGH:
-        ctx.write(name, validated[name])
+        ctx.pass_through(name)
     checkpoint.write_stage_verdict(ctx, verdicts)
 
 

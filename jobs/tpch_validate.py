@@ -76,7 +76,7 @@ def validate(ctx: StageContext) -> None:
             refs = REFERENCES.get(table, ())
             verdicts[table] = checkpoint.gate_dataset(
                 ctx, table, df, checkpoint.load(SUITES[table]), drop=[ref.flag for ref in refs],
-                references={ref: ctx.read(ref.parent, ctx.current_stage) for ref in refs})
+                references={ref: ctx.read(ref.parent, ctx.current_stage) for ref in refs}, pass_through=True)
         finally:
             for unknown in persisted:
                 unknown.unpersist()

@@ -32,6 +32,7 @@ from quality.checkpoint import load
 from quality.gate import evaluate, make_verdict
 from quality.report import write_report_site
 from quality.suite import Suite
+from quality.verdict import Verdict
 
 log = logging.getLogger("baton")
 
@@ -46,14 +47,14 @@ class CheckResult:
 
     name: str
     suite: Suite
-    verdict: dict[str, Any]
+    verdict: Verdict
     validation: dict[str, Any]
     expectations: list[dict[str, Any]]
     seconds: float
 
     @property
     def passed(self) -> bool:
-        return bool(self.verdict["passed"])
+        return self.verdict.passed
 
 
 def read_dataset(spark: SparkSession, path: str, fmt: str) -> DataFrame:
@@ -127,7 +128,7 @@ def _testsuite(root: ET.Element, result: CheckResult) -> None:
                           skipped="0", time=f"{result.seconds:.3f}")
     properties = ET.SubElement(suite, "properties")
     for key in ("passed", "rows", "failedRows", "tolerance", "reason"):
-        ET.SubElement(properties, "property", name=key, value=str(result.verdict[key]))
+        ET.SubElement(properties, "property", name=key, value=str(result.verdict.to_json()[key]))
     for summary in result.expectations:
         case = ET.SubElement(suite, "testcase", name=summary["name"],
                              classname=f"{result.suite.name}.{summary['type']}", time="0")
@@ -142,7 +143,7 @@ def markdown(result: CheckResult) -> str:
     results = _results_by_name(result.validation)
     status = "passed" if result.passed else "FAILED"
     lines = [f"### baton check {result.suite.name} on {_cell(result.name)}: {status}", "",
-             _cell(result.verdict["reason"]), "",
+             _cell(result.verdict.reason), "",
              "| expectation | type | result | detail |", "| --- | --- | --- | --- |"]
     for summary in result.expectations:
         ok = summary["success"] is not False
@@ -165,7 +166,7 @@ def write_outputs(results: Sequence[CheckResult], junit: str | None, docs: str |
         log.info("baton check: wrote %s", junit)
     if docs:
         write_report_site(LocalStorage(docs).write_bytes, "", {r.name: r.validation for r in results},
-                          verdicts={r.name: r.verdict for r in results})
+                          verdicts={r.name: r.verdict.to_json() for r in results})
         log.info("baton check: wrote %s/index.html", docs)
     summary = environ.get(SUMMARY_ENV)
     if summary:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import conf
-from baton import paths
+from baton import logs, paths
 from baton.errors import ArgumentError, BatonError
 from baton.spark import get_spark
 from baton.storage import read_json
@@ -308,7 +308,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     check.write_outputs(results, args.junit, args.docs)
     for result in results:
         print(f"{result.suite.name} on {result.name}: {'passed' if result.passed else 'FAILED'}: "
-              f"{result.verdict['reason']}")
+              f"{result.verdict.reason}")
     return 0 if all(result.passed for result in results) else 1
 
 
@@ -596,6 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    logs.configure()  # the runtime's log lines (progress, verdicts) as plain lines on stderr
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

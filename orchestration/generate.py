@@ -39,6 +39,7 @@ from baton.paths import WorkflowBucket, validate_warehouse
 from conf.settings import Settings
 from orchestration.asl.intrinsics import is_intrinsic, parse_intrinsic
 from orchestration.pipeline import TASK_RETRY, Job, Pipeline, RetryPolicy, Stage
+from quality.verdict import CORRECTABLE, PASSED, REASON
 
 GLUE_SYNC = "arn:aws:states:::glue:startJobRun.sync"
 EMR_ADD_STEP_SYNC = "arn:aws:states:::elasticmapreduce:addStep.sync"
@@ -371,14 +372,14 @@ class _Builder:
             "TimeoutSeconds": 60, "Retry": [TASK_RETRY.to_asl()], "Catch": self._catch(read),
             "Next": f"{stage.name}Verdict"}
         verdict = f"$.quality.{stage.name}.verdict"
-        choices = [{"Variable": f"{verdict}.passed", "BooleanEquals": True, "Next": passed}]
+        choices = [{"Variable": f"{verdict}.{PASSED}", "BooleanEquals": True, "Next": passed}]
         if correction:
-            choices.append({"Variable": f"{verdict}.correctable", "BooleanEquals": True, "Next": correction})
+            choices.append({"Variable": f"{verdict}.{CORRECTABLE}", "BooleanEquals": True, "Next": correction})
         failed = f"{stage.name}QualityFailed"
         self.states[f"{stage.name}Verdict"] = {"Type": "Choice", "Choices": choices, "Default": failed}
         self.states[failed] = {
             "Type": "Pass", "Comment": "Shape the verdict like a caught error for the notification.",
-            "Parameters": {"Error": QUALITY_ERROR, "Cause.$": f"{verdict}.reason", "State": stage.name},
+            "Parameters": {"Error": QUALITY_ERROR, "Cause.$": f"{verdict}.{REASON}", "State": stage.name},
             "ResultPath": "$.error", "Next": "NotifyQualityFailure"}
 
     # -- tasks -------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
+from quality.verdict import Verdict
 
 DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
@@ -133,7 +133,7 @@ class LocalRun(LocalExecutions):
         self.pipeline = pipeline
         self.query_language = query_language  # which form of the generated definition runs
         self.clock = clock or RealClock(settings.retry.wait_factor)
-        self.echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.echo = echo or logging.getLogger("baton.local").info
 
     # -- public --------------------------------------------------------------------------
     def start(self, input: dict[str, Any], execution_id: str) -> RunSummary:
@@ -276,7 +276,7 @@ class LocalRun(LocalExecutions):
         """Which stage's output passed the gate: the correction's if it ran and passed, else the gate's."""
         for stage in (correction, gate):
             key = paths.StagePaths(execution_id, stage).verdict
-            if self.storage.exists(key) and read_json(self.storage, key).get("passed"):
+            if self.storage.exists(key) and Verdict.from_json(read_json(self.storage, key)).passed:
                 return stage
         raise RunRefused(f"neither {gate} nor {correction} of execution {execution_id!r} has a passed verdict; "
                          f"resume from {gate} instead")
@@ -305,7 +305,7 @@ class LocalRun(LocalExecutions):
         for stage in (s for s in self.pipeline.all_stages() if s.gated):
             key = paths.StagePaths(execution.name, stage.name).verdict
             if self.storage.exists(key):
-                quality[stage.name] = _quality_of(read_json(self.storage, key))
+                quality[stage.name] = _quality_of(Verdict.from_json(read_json(self.storage, key)))
         return RunSummary(execution.name, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
                           quality, execution.error, execution.cause, self._reports(execution.name))
 
@@ -394,15 +394,23 @@ def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | No
     return counts | {"datasets": dict(sorted(datasets.items()))}
 
 
-def _quality_of(verdict: dict[str, Any]) -> dict[str, Any]:
+def _quality_of(verdict: Verdict) -> dict[str, Any]:
     """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
-    per_dataset = ("passed", "rows", "failedRows", "correctableRows", "correctedRows", "droppedRows", "dropped",
-                   "orphans")
-    datasets = {d: {k: v[k] for k in per_dataset if k in v} for d, v in verdict.get("datasets", {}).items()}
-    return {k: verdict.get(k) for k in ("passed", "correctable", "rows", "failedRows", "correctableRows", "reason")} | {
-        "correctedRows": sum(d.get("correctedRows") or 0 for d in datasets.values()),
-        "droppedRows": sum(d.get("droppedRows") or 0 for d in datasets.values()),
-        "datasets": datasets}
+    parts = verdict.datasets or {}
+    return {"passed": verdict.passed, "correctable": verdict.correctable, "rows": verdict.rows,
+            "failedRows": verdict.failed_rows, "correctableRows": verdict.correctable_rows, "reason": verdict.reason,
+            "correctedRows": sum(v.corrected_rows or 0 for v in parts.values()),
+            "droppedRows": sum(v.dropped_rows or 0 for v in parts.values()),
+            "datasets": {d: _dataset_quality(v) for d, v in parts.items()}}
+
+
+def _dataset_quality(verdict: Verdict) -> dict[str, Any]:
+    """A gated dataset's counts in the summary, with what its verdict has of corrections, drops and orphans."""
+    optional = {"correctedRows": verdict.corrected_rows, "droppedRows": verdict.dropped_rows,
+                "dropped": None if verdict.dropped is None else dict(verdict.dropped),
+                "orphans": None if verdict.orphans is None else [dict(o) for o in verdict.orphans]}
+    return {"passed": verdict.passed, "rows": verdict.rows, "failedRows": verdict.failed_rows,
+            "correctableRows": verdict.correctable_rows} | {k: v for k, v in optional.items() if v is not None}
 
 
 def _iso(clock: Clock) -> str:

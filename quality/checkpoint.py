@@ -12,15 +12,16 @@ state machine reads. Jobs call these; how a suite is evaluated lives in
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from baton.errors import BatonError
 from baton.paths import validate_name
@@ -30,6 +31,9 @@ from quality.gate import QUARANTINE_COLUMN, Evaluator, GateResult, evaluate, mak
 from quality.references import KeyReference, no_orphans, orphans
 from quality.report import run_name, with_names, write_report_site
 from quality.suite import Suite, suite_from_dict
+from quality.verdict import Verdict
+
+log = logging.getLogger("baton.checkpoint")
 
 REASON_COLUMN = "_baton_reason"
 VALIDATION_FILE = "validation_result.json"
@@ -77,10 +81,9 @@ class Accounting:
                 f"quarantined + {self.dropped_rows:,} dropped = {accounted:,}: "
                 f"{self.rows_in + self.added_rows - accounted:,} rows unaccounted for", stage=self.stage)
 
-    def counts(self) -> dict[str, Any]:
-        """What a verdict carries of the accounting."""
-        return {"rowsIn": self.rows_in, "droppedRows": self.dropped_rows, "dropped": dict(self.dropped),
-                "addedRows": self.added_rows, "added": dict(self.added)}
+    def on(self, verdict: Verdict) -> Verdict:
+        """``verdict`` with what it carries of the accounting."""
+        return verdict.with_accounting(self.rows_in, self.dropped, self.added)
 
 
 def load(name: str) -> Suite:
@@ -93,17 +96,20 @@ def load(name: str) -> Suite:
 def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
                  parameters: Mapping[str, Any] | None = None,
                  evaluator: Evaluator | None = None, drop: Sequence[str] = (),
-                 references: Mapping[KeyReference, DataFrame] | None = None) -> dict[str, Any]:
+                 references: Mapping[KeyReference, DataFrame] | None = None, pass_through: bool = False) -> Verdict:
     """Evaluate ``suite`` on ``df``; commit passing rows, quarantine, reports. Returns the verdict.
 
     ``drop`` names columns only the suite reads (e.g. reference flags): the committed rows are
     without them. ``references`` maps each reference flagged in ``df`` (see
     :mod:`quality.references`) to its parent: the verdict's ``orphans`` counts and samples the keys
     without a parent of each reference whose check failed. What the evaluation persists is reused
-    by the split, then released. When no row failed, the passing rows are the input itself: a
-    committed dataset passing through unchanged is committed by copying its files (see
-    ``StageContext.write``). The rows in must equal the rows committed and quarantined.
+    by the split, then released. With ``pass_through``, ``df`` is the previous stage's committed
+    ``dataset`` as read (plus only the ``drop`` columns): when no row failed, its files are committed
+    unchanged (:meth:`StageContext.pass_through`) instead of rewritten. The rows in must equal the
+    rows committed and quarantined.
     """
+    if pass_through:
+        _require_committed_columns(ctx, dataset, df.drop(*drop))
     result = evaluate(df, suite, parameters or {}, evaluator, storage_level=StorageLevel.MEMORY_AND_DISK,
                       drop=drop)
     try:
@@ -111,34 +117,43 @@ def gate_dataset(ctx: StageContext, dataset: str, df: DataFrame, suite: Suite,
         verdict = make_verdict(suite, result.expectations, rows, failed, correctable)
         write_reports(ctx, dataset, result)
         summary = quality_summary(verdict) | {"cost": result.cost}
-        output = ctx.write(dataset, result.passing(), quality=summary)
+        output = (ctx.pass_through(dataset, quality=summary) if pass_through and failed == 0
+                  else ctx.write(dataset, result.passing(), quality=summary))
         kept = ctx.write(dataset, with_reasons(result.quarantined(), suite), kind="quarantine", quality=summary)
     finally:
         result.release()
     accounting = Accounting(ctx.current_stage, dataset, rows, output["rows"], kept["rows"])
     accounting.check()
     if references:
-        verdict["orphans"] = orphan_reports(df, suite, verdict, references)
-    return verdict | accounting.counts()
+        verdict = replace(verdict, orphans=tuple(orphan_reports(df, suite, verdict, references)))
+    return accounting.on(verdict)
 
 
-def orphan_reports(df: DataFrame, suite: Suite, verdict: Mapping[str, Any],
+def _require_committed_columns(ctx: StageContext, dataset: str, df: DataFrame) -> None:
+    """Refuse to pass ``dataset`` through when ``df`` does not even have the committed dataset's columns."""
+    committed = StructType.fromJson(ctx.committed_manifest(dataset)["schema"])
+    if df.schema != committed:
+        raise ValueError(f"dataset {dataset!r} passes through only as read: its committed columns are "
+                         f"{committed.simpleString()}, the gated ones {df.schema.simpleString()}")
+
+
+def orphan_reports(df: DataFrame, suite: Suite, verdict: Verdict,
                    references: Mapping[KeyReference, DataFrame]) -> list[dict[str, Any]]:
     """Each reference's orphans (:func:`quality.references.orphans`); Spark runs only for a failed check."""
-    failed = {e["name"] for e in verdict["failedExpectations"]}
+    failed = set(verdict.failed_names())
     failed_columns = {c for e in suite.expectations if e.name in failed for c in e.columns}
     return [orphans(df, parent, ref) if ref.flag in failed_columns else no_orphans(ref)
             for ref, parent in references.items()]
 
 
 def revalidate(validated: DataFrame, corrected: DataFrame, suite: Suite,
-               parameters: Mapping[str, Any] | None = None) -> GateResult:
+               parameters: Mapping[str, Any] | None = None, evaluator: Evaluator | None = None) -> GateResult:
     """Evaluate ``suite`` on what the next stage will read: the rows that passed plus the corrected rows.
 
     Re-validating the corrected rows alone would miss a collision with a row that already passed
     (two rows of one key, each unique in its half). The caller releases the result.
     """
-    return evaluate(validated.unionByName(corrected), suite, parameters or {},
+    return evaluate(validated.unionByName(corrected), suite, parameters or {}, evaluator,
                     storage_level=StorageLevel.MEMORY_AND_DISK)
 
 
@@ -151,7 +166,7 @@ def with_reasons(quarantined: DataFrame, suite: Suite) -> DataFrame:
 
 
 def correction_verdict(suite: Suite, accounting: Accounting, remaining: DataFrame,
-                       quarantined_before: int) -> dict[str, Any]:
+                       quarantined_before: int) -> Verdict:
     """The verdict after a correction job: what is still quarantined, against the suite's tolerance.
 
     ``accounting`` counts the dataset's rows: in (the gated stage's output and quarantine), added,
@@ -171,17 +186,17 @@ def correction_verdict(suite: Suite, accounting: Accounting, remaining: DataFram
     if accounting.dropped_rows:
         reasons = ", ".join(f"{reason}: {n:,}" for reason, n in accounting.dropped.items())
         dropped = f"{accounting.dropped_rows:,} dropped ({reasons}); "
-    return {
-        "suite": suite.name, "passed": within, "correctable": False, "rows": rows, "failedRows": still,
-        "correctableRows": 0, "correctedRows": corrected, "tolerance": suite.tolerance,
-        "failedExpectations": [
+    return accounting.on(Verdict(
+        suite=suite.name, passed=within, correctable=False, rows=rows, failed_rows=still,
+        correctable_rows=0, corrected_rows=corrected, tolerance=suite.tolerance,
+        failed_expectations=tuple(
             {"name": n, "type": on_fail[n].type if n in on_fail else None,
              "onFail": on_fail[n].on_fail if n in on_fail else None, "unexpectedCount": k, "success": False}
-            for n, k in sorted(by_name.items())],
-        "reason": (f"{corrected:,} of {quarantined_before:,} quarantined rows corrected; {dropped}"
-                   f"{still:,} of {rows:,} rows stay quarantined "
-                   f"({'within' if within else 'above'} the tolerance of {suite.tolerance:.2%})"),
-    } | accounting.counts()
+            for n, k in sorted(by_name.items())),
+        reason=(f"{corrected:,} of {quarantined_before:,} quarantined rows corrected; {dropped}"
+                f"{still:,} of {rows:,} rows stay quarantined "
+                f"({'within' if within else 'above'} the tolerance of {suite.tolerance:.2%})"),
+    ))
 
 
 def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
@@ -194,43 +209,47 @@ def write_reports(ctx: StageContext, dataset: str, result: GateResult) -> None:
     ctx.write_object(f"{ctx.paths.quality(dataset)}/{VALIDATION_FILE}", with_names(result.validation, dataset, run))
 
 
-def quality_summary(verdict: Mapping[str, Any]) -> dict[str, Any]:
+def quality_summary(verdict: Verdict) -> dict[str, Any]:
     """What a manifest carries of a verdict: enough to read without opening the reports."""
     keys = ("suite", "passed", "correctable", "rows", "failedRows", "correctableRows")
-    return {k: verdict[k] for k in keys if k in verdict} | {
-        "failedExpectations": [e["name"] for e in verdict.get("failedExpectations", [])]}
+    form = verdict.to_json()
+    return {k: form[k] for k in keys if k in form} | {"failedExpectations": verdict.failed_names()}
 
 
-def stage_verdict(parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def stage_verdict(parts: Mapping[str, Verdict], execution_id: str | None = None,
+                  stage: str | None = None) -> Verdict:
     """One verdict for the stage from its datasets' verdicts (passed only if all passed)."""
-    failed_hard = [d for d, v in parts.items() if not v["passed"] and not v["correctable"]]
-    correctable = [d for d, v in parts.items() if v["correctable"]]
-    reasons = [f"{d}: {v['reason']}" for d, v in parts.items() if not v["passed"]]
-    return {
-        "passed": not failed_hard and not correctable,
-        "correctable": not failed_hard and bool(correctable),
-        "rows": sum(v["rows"] for v in parts.values()),
-        "failedRows": sum(v["failedRows"] for v in parts.values()),
-        "correctableRows": sum(v.get("correctableRows", 0) for v in parts.values()),
-        "droppedRows": sum(v.get("droppedRows", 0) for v in parts.values()),
-        "failedExpectations": [dict(e, dataset=d) for d, v in parts.items() for e in v["failedExpectations"]],
-        "reason": "; ".join(reasons) if reasons else "all datasets passed their suites",
-        "datasets": {d: dict(v) for d, v in parts.items()},
-    }
+    failed_hard = [d for d, v in parts.items() if not v.passed and not v.correctable]
+    correctable = [d for d, v in parts.items() if v.correctable]
+    reasons = [f"{d}: {v.reason}" for d, v in parts.items() if not v.passed]
+    return Verdict(
+        passed=not failed_hard and not correctable,
+        correctable=not failed_hard and bool(correctable),
+        rows=sum(v.rows for v in parts.values()),
+        failed_rows=sum(v.failed_rows for v in parts.values()),
+        correctable_rows=sum(v.correctable_rows for v in parts.values()),
+        dropped_rows=sum(v.dropped_rows or 0 for v in parts.values()),
+        failed_expectations=tuple(dict(e, dataset=d) for d, v in parts.items() for e in v.failed_expectations),
+        reason="; ".join(reasons) if reasons else "all datasets passed their suites",
+        datasets=dict(parts),
+        execution_id=execution_id,
+        stage=stage,
+    )
 
 
-def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def write_stage_verdict(ctx: StageContext, parts: Mapping[str, Verdict]) -> Verdict:
     """Write the report site (GE's Data Docs of every gated dataset with its verdict, offline), then
     ``quality/verdict.json``.
 
     The verdict comes last, after every dataset of the stage is committed.
     """
-    verdict = stage_verdict(parts) | {"executionId": ctx.execution_id, "stage": ctx.current_stage}
+    verdict = stage_verdict(parts, ctx.execution_id, ctx.current_stage)
     reports = {d: f"{ctx.paths.quality(d)}/{VALIDATION_FILE}" for d in parts}
     pages = {d: read_json(ctx.storage, key) for d, key in reports.items() if ctx.storage.exists(key)}
-    write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages, verdicts=parts)
-    ctx.write_object(ctx.paths.verdict, verdict)
-    # stderr: a `baton run --json` prints only its JSON object on stdout
-    print(f"baton: {ctx.current_stage} verdict: " + json.dumps(
-        {k: verdict[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}), file=sys.stderr)
+    write_report_site(ctx.storage.write_bytes, f"{ctx.paths.prefix}/quality", pages,
+                      verdicts={d: v.to_json() for d, v in parts.items()})
+    ctx.write_object(ctx.paths.verdict, verdict.to_json())
+    form = verdict.to_json()
+    log.info("%s verdict: %s", ctx.current_stage,
+             json.dumps({k: form[k] for k in ("passed", "correctable", "rows", "failedRows", "correctableRows")}))
     return verdict

@@ -6,15 +6,14 @@ without collecting anything to the driver. The evaluation is swappable through t
 :class:`quality.evaluators.Evaluator` protocol (importable from here too, as is
 :class:`~quality.evaluators.GreatExpectationsEvaluator`). The default,
 :class:`quality.compiled.CompiledEvaluator`, computes GE's result in one projection and one
-aggregation, and the flags come from that projection;
-``BATON_GATE_EVALUATOR=great_expectations`` (or ``evaluator=GreatExpectationsEvaluator()``)
-runs Great Expectations itself.
+aggregation, and the flags come from that projection; ``evaluator=GreatExpectationsEvaluator()``
+(or ``Evaluators("great_expectations").get()``) runs Great Expectations itself. A caller that gates
+several datasets passes one evaluator to all (:class:`Evaluators` creates each kind once).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
@@ -31,35 +30,43 @@ from quality.evaluators import Evaluator, GreatExpectationsEvaluator
 from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
 from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite
+from quality.verdict import Verdict
 
 FAILED_COLUMN = "_baton_failed"
 QUARANTINE_COLUMN = "_baton_failed_expectations"
 ROUTED = ("quarantine", "correct")
-EVALUATOR_ENV = "BATON_GATE_EVALUATOR"
 EVALUATORS = ("compiled", "great_expectations")
 ROUTED_PREFIX = "__baton_routed_"
 _SPARK_ERRORS = (PySparkException, Py4JJavaError)
-logger = logging.getLogger("baton")
+logger = logging.getLogger("baton.gate")
 
 
-_evaluators: dict[str, Evaluator] = {}
+class Evaluators:
+    """The gate's evaluators of one caller (a stage, a check), each created on first use.
 
-
-def default_evaluator(name: str | None = None) -> Evaluator:
-    """The process-wide evaluator ``name``, created on first use (GE imports take seconds).
-
-    ``name`` defaults to ``$BATON_GATE_EVALUATOR``, else ``"compiled"``; the compiled evaluator
-    delegates what it does not compile to the process-wide ``"great_expectations"`` one.
+    ``default`` names the one :meth:`get` gives without a name: ``"compiled"`` (Baton's compiled
+    gate, which delegates what it does not compile to this holder's ``"great_expectations"``) or
+    ``"great_expectations"``. Great Expectations builds its context once per evaluator, on first use.
     """
-    name = name or os.environ.get(EVALUATOR_ENV) or "compiled"
+
+    def __init__(self, default: str = "compiled") -> None:
+        self.default = _evaluator_name(default)
+        self._made: dict[str, Evaluator] = {}
+
+    def get(self, name: str | None = None) -> Evaluator:
+        name = _evaluator_name(name or self.default)
+        if name not in self._made:
+            if name == "great_expectations":
+                self._made[name] = GreatExpectationsEvaluator()
+            else:
+                self._made[name] = CompiledEvaluator(fallback=self.get("great_expectations"))
+        return self._made[name]
+
+
+def _evaluator_name(name: str) -> str:
     if name not in EVALUATORS:
-        raise ValueError(f"unknown gate evaluator {name!r} (from {EVALUATOR_ENV}?); choose one of {EVALUATORS}")
-    if name not in _evaluators:
-        if name == "great_expectations":
-            _evaluators[name] = GreatExpectationsEvaluator()
-        else:
-            _evaluators[name] = CompiledEvaluator(fallback=default_evaluator("great_expectations"))
-    return _evaluators[name]
+        raise ValueError(f"unknown gate evaluator {name!r}; choose one of {EVALUATORS}")
+    return name
 
 
 @dataclass
@@ -106,8 +113,8 @@ class GateResult:
     def passing(self) -> DataFrame:
         """Rows that failed no quarantine/correct expectation, with the input's columns.
 
-        When the row counts are known: the input itself if no row failed (no filter to evaluate;
-        an input read unchanged commits without a rewrite), empty without a scan if every row failed.
+        When the row counts are known: the input itself if no row failed (no filter to evaluate),
+        empty without a scan if every row failed.
         """
         if self.counts is not None and self.counts[1] == 0:
             return self.source
@@ -124,7 +131,7 @@ class GateResult:
             return self.quarantined_rows.limit(0)
         return self.quarantined_rows
 
-    def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> dict:
+    def verdict(self, rows: int, failed_rows: int, correctable_rows: int) -> Verdict:
         """The verdict for these row counts (see :func:`count_rows` and :func:`make_verdict`)."""
         return make_verdict(self.suite, self.expectations, rows, failed_rows, correctable_rows)
 
@@ -149,13 +156,14 @@ def evaluate(
     persisted when it holds a shuffle (a uniqueness window), so the split reads it back instead of
     shuffling again; a projection without one is cheaper to recompute than to cache (measured in
     docs/benchmarks.md: caching 2 M rows with a string column cost more than two re-scans).
-    With other evaluators ``storage_level`` persists the flags' projection.
+    With other evaluators ``storage_level`` persists the flags' projection. Without ``evaluator``, a
+    compiled evaluator of this call's own (:class:`Evaluators`).
     """
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
     conditions = routed_conditions(suite, parameters, df)
-    evaluator = evaluator or default_evaluator()
+    evaluator = evaluator or Evaluators().get()
     cached, counts, keys, kept = None, None, (), None
     with measure(df.sparkSession) as cost:
         if hasattr(evaluator, "compile"):
@@ -320,7 +328,7 @@ def _exception_message(info: Any) -> str | None:
 
 def make_verdict(
     suite: Suite, expectations: list[dict], rows: int, failed_rows: int, correctable_rows: int
-) -> dict:
+) -> Verdict:
     """Decide whether the run continues (``passed``), needs correction (``correctable``), or stops.
 
     Rows failing only ``correct`` expectations are correctable; the others stay quarantined
@@ -330,13 +338,13 @@ def make_verdict(
     uncorrectable = failed_rows - correctable_rows
     within = uncorrectable == 0 if rows == 0 else uncorrectable / rows <= suite.tolerance
     blocking = [exp["name"] for exp in expectations if _blocks(exp)]
-    return {
-        "passed": within and correctable_rows == 0 and not blocking,
-        "correctable": within and correctable_rows > 0 and not blocking,
-        "rows": rows,
-        "failedRows": failed_rows,
-        "correctableRows": correctable_rows,
-        "failedExpectations": [
+    return Verdict(
+        passed=within and correctable_rows == 0 and not blocking,
+        correctable=within and correctable_rows > 0 and not blocking,
+        rows=rows,
+        failed_rows=failed_rows,
+        correctable_rows=correctable_rows,
+        failed_expectations=tuple(
             {
                 "name": exp["name"],
                 "type": exp["type"],
@@ -346,11 +354,11 @@ def make_verdict(
             }
             for exp in expectations
             if exp["success"] is False or (exp["unexpected_count"] or 0) > 0
-        ],
-        "tolerance": suite.tolerance,
-        "suite": suite.name,
-        "reason": _reason(suite, rows, failed_rows, correctable_rows, within, blocking),
-    }
+        ),
+        tolerance=suite.tolerance,
+        suite=suite.name,
+        reason=_reason(suite, rows, failed_rows, correctable_rows, within, blocking),
+    )
 
 
 def _blocks(exp: Mapping[str, Any]) -> bool:

@@ -13,6 +13,7 @@ import pytest
 import xmlschema
 
 from orchestration import check, cli
+from quality.verdict import Verdict
 
 JUNIT_XSD = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "junit-10.xsd")
 REGIONS = [(0, "AFRICA", "a"), (1, "AMERICA", "b"), (2, "ASIA", "c"), (3, "EUROPE", "d"), (4, "MIDDLE EAST", "e")]
@@ -55,7 +56,9 @@ def test_a_failing_dataset_exits_non_zero_and_the_junit_file_names_each_failure(
 
 def test_the_markdown_summary_escapes_what_comes_from_data():
     result = check.CheckResult(
-        "d", check.load("tpch_validate_region"), {"passed": False, "reason": "a|b <script>"},
+        "d", check.load("tpch_validate_region"),
+        Verdict(passed=False, correctable=False, rows=1, failed_rows=1, correctable_rows=0, failed_expectations=(),
+                reason="a|b <script>"),
         {"results": [{"expectation_config": {"meta": {"baton": {"name": "x"}}},
                       "result": {"partial_unexpected_list": ["|<img>"]}}]},
         [{"name": "x", "type": "expect_column_values_to_be_unique", "success": False, "unexpected_count": 1}], 0.1)

@@ -17,6 +17,7 @@ from orchestration.deploy.pipeline_stack import ALERT_TOPIC_ARN, deployed_defini
 from orchestration.deploy.remote import redrive, state_machine_arn
 from orchestration.deploy.settings import load as load_settings
 from orchestration.pipelines import FLIGHTS
+from quality.verdict import Verdict
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,9 @@ def test_resume_starts_a_new_execution_that_reenters_the_original_at_the_stage(a
     _start(capsys)
     s3 = boto3.client("s3", region_name=settings.region)
     s3.create_bucket(Bucket=settings.workflow_bucket)
-    _commit(s3, settings.workflow_bucket, "flights-1", "Validate", {"passed": True})
+    passed = Verdict(passed=True, correctable=False, rows=1, failed_rows=0, correctable_rows=0,
+                     failed_expectations=(), reason="all datasets passed their suites")
+    _commit(s3, settings.workflow_bucket, "flights-1", "Validate", passed.to_json())
     assert cli.main(["--env", "prod", "resume", "flights-1", "--from", "Enrich", "--json"]) == 0
     started = json.loads(capsys.readouterr().out)
     assert started["executionId"] == "flights-1" and started["name"].startswith("flights-1-Enrich-")

@@ -83,8 +83,8 @@ def test_the_row_split_never_raises_on_data(spark, ge, compiled, evaluator_name)
     assert quarantined[2] == ["between_s", "in_set_s"]
     assert 3 in passing
     verdict = gated.verdict(*gated.row_counts())
-    assert verdict["passed"] is False and verdict["correctable"] is False
-    assert "between_s" in verdict["reason"]
+    assert verdict.passed is False and verdict.correctable is False
+    assert "between_s" in verdict.reason
 
 
 def test_pair_of_a_string_and_a_number_column_never_raises(spark, compiled):

@@ -35,9 +35,9 @@ from quality.compiled import (
 )
 from quality.gate import (
     FAILED_COLUMN,
+    Evaluators,
     GreatExpectationsEvaluator,
     count_rows,
-    default_evaluator,
     evaluate,
     flag_rows,
     routed_conditions,
@@ -562,11 +562,12 @@ def test_a_projection_without_shuffle_is_recomputed_not_persisted(spark, compile
     assert result.row_counts() == count_rows(result.flagged, suite) == (2, 1, 0)
 
 
-def test_compiled_is_the_default_and_ge_stays_selectable(monkeypatch):
-    monkeypatch.delenv("BATON_GATE_EVALUATOR", raising=False)
-    assert isinstance(default_evaluator(), CompiledEvaluator)
-    monkeypatch.setenv("BATON_GATE_EVALUATOR", "great_expectations")
-    assert isinstance(default_evaluator(), GreatExpectationsEvaluator)
-    monkeypatch.setenv("BATON_GATE_EVALUATOR", "pandas")
+def test_compiled_is_the_default_and_ge_stays_selectable():
+    evaluators = Evaluators()
+    compiled = evaluators.get()
+    assert isinstance(compiled, CompiledEvaluator) and evaluators.get("compiled") is compiled
+    assert compiled.fallback is evaluators.get("great_expectations")  # one GE context per holder
+    assert isinstance(Evaluators("great_expectations").get(), GreatExpectationsEvaluator)
+    assert Evaluators().get() is not compiled  # no state shared between holders
     with pytest.raises(ValueError, match="unknown gate evaluator 'pandas'"):
-        default_evaluator()
+        Evaluators("pandas")

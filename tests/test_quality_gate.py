@@ -268,13 +268,13 @@ def test_counts_and_verdict_of_the_gate(gated, gate_suite):
     assert counts == (5, 2, 1)
     verdict = gated.verdict(*counts)
     # one uncorrectable row of five (20%) is within the 25% tolerance; one row can be corrected
-    assert (verdict["passed"], verdict["correctable"]) == (False, True)
-    assert [e["name"] for e in verdict["failedExpectations"]] == [
+    assert (verdict.passed, verdict.correctable) == (False, True)
+    assert verdict.failed_names() == [
         "departed",
         "dest_in_airports",
         "carrier_code",
     ]
-    assert verdict["failedExpectations"][2] == {
+    assert verdict.failed_expectations[2] == {
         "name": "carrier_code",
         "type": "expect_column_values_to_match_regex",
         "onFail": "warn",
@@ -362,7 +362,7 @@ def _summaries(suite, failing=(), table_success=True):
 def test_clean_run_passes():
     suite = _suite()
     verdict = make_verdict(suite, _summaries(suite), rows=10, failed_rows=0, correctable_rows=0)
-    assert verdict == {
+    assert verdict.to_json() == {
         "passed": True,
         "correctable": False,
         "rows": 10,
@@ -378,45 +378,45 @@ def test_clean_run_passes():
 def test_quarantined_rows_within_tolerance_and_warnings_still_pass():
     suite = _suite()
     verdict = make_verdict(suite, _summaries(suite, {"a_present", "c_present"}), 10, 1, 0)
-    assert (verdict["passed"], verdict["correctable"]) == (True, False)
-    assert [e["name"] for e in verdict["failedExpectations"]] == ["a_present", "c_present"]
-    assert "within the tolerance" in verdict["reason"]
+    assert (verdict.passed, verdict.correctable) == (True, False)
+    assert verdict.failed_names() == ["a_present", "c_present"]
+    assert "within the tolerance" in verdict.reason
 
 
 def test_correctable_rows_make_the_run_correctable():
     suite = _suite()
     verdict = make_verdict(suite, _summaries(suite, {"a_present", "b_present"}), 10, 4, 3)
-    assert (verdict["passed"], verdict["correctable"]) == (False, True)
-    assert verdict["reason"].startswith("3 of 10 rows failed only correctable expectations")
+    assert (verdict.passed, verdict.correctable) == (False, True)
+    assert verdict.reason.startswith("3 of 10 rows failed only correctable expectations")
 
 
 def test_too_many_uncorrectable_rows_fail():
     suite = _suite()
     verdict = make_verdict(suite, _summaries(suite, {"a_present", "b_present"}), 10, 4, 2)
-    assert (verdict["passed"], verdict["correctable"]) == (False, False)
+    assert (verdict.passed, verdict.correctable) == (False, False)
     assert (
-        verdict["reason"]
+        verdict.reason
         == "2 of 10 rows (20.0%) failed uncorrectable expectations, above the suite tolerance of 10.0%."
     )
 
 
 def test_tolerance_boundary_is_inclusive():
     suite = _suite(tolerance=0.05)
-    assert make_verdict(suite, _summaries(suite, {"a_present"}), 60, 3, 0)["passed"] is True
+    assert make_verdict(suite, _summaries(suite, {"a_present"}), 60, 3, 0).passed is True
 
 
 def test_failed_table_level_expectation_stops_the_run():
     suite = _suite()
     verdict = make_verdict(suite, _summaries(suite, {"b_present"}, table_success=False), 10, 1, 1)
-    assert (verdict["passed"], verdict["correctable"]) == (False, False)
-    assert "rows" in verdict["reason"] and "cannot be settled row by row" in verdict["reason"]
+    assert (verdict.passed, verdict.correctable) == (False, False)
+    assert "rows" in verdict.reason and "cannot be settled row by row" in verdict.reason
     assert {
         "name": "rows",
         "type": "expect_table_row_count_to_be_between",
         "onFail": "quarantine",
         "unexpectedCount": None,
         "success": False,
-    } in verdict["failedExpectations"]
+    } in verdict.failed_expectations
 
 
 def test_failed_warn_table_level_expectation_does_not_stop_the_run():
@@ -443,12 +443,12 @@ def test_failed_warn_table_level_expectation_does_not_stop_the_run():
             "error": None,
         }
     ]
-    assert make_verdict(suite, summaries, 10, 0, 0)["passed"] is True
+    assert make_verdict(suite, summaries, 10, 0, 0).passed is True
 
 
 def test_empty_input_passes_only_without_failures():
     suite = _suite(tolerance=1.0)
-    assert make_verdict(suite, _summaries(suite), 0, 0, 0)["passed"] is True
+    assert make_verdict(suite, _summaries(suite), 0, 0, 0).passed is True
 
 
 @given(
@@ -461,7 +461,7 @@ def test_verdict_is_never_both_passed_and_correctable(rows, data, tolerance):
     correctable = data.draw(st.integers(0, failed))
     suite = _suite(tolerance)
     verdict = make_verdict(suite, _summaries(suite), rows, failed, correctable)
-    assert not (verdict["passed"] and verdict["correctable"])
-    if verdict["passed"] or verdict["correctable"]:
+    assert not (verdict.passed and verdict.correctable)
+    if verdict.passed or verdict.correctable:
         assert failed - correctable <= tolerance * rows + 1e-9
-    assert verdict["correctable"] == (correctable > 0 and (failed - correctable) <= tolerance * rows + 1e-9)
+    assert verdict.correctable == (correctable > 0 and (failed - correctable) <= tolerance * rows + 1e-9)

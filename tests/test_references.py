@@ -27,15 +27,15 @@ def gate(spark, tmp_path, games):
 def test_the_verdict_counts_and_samples_the_orphans(spark, tmp_path):
     games = spark.createDataFrame([(1, "NA"), (2, "XX"), (3, "XX"), (4, "YY"), (5, "EU")], "id int, team string")
     ctx, verdict = gate(spark, tmp_path, games)
-    assert verdict["orphans"] == [{"column": "team", "parent": "teams", "parentColumn": "code", "orphanRows": 3,
-                                   "orphanKeys": 2, "sample": [{"key": "XX", "rows": 2}, {"key": "YY", "rows": 1}]}]
-    assert verdict["failedRows"] == 3
+    assert verdict.orphans == ({"column": "team", "parent": "teams", "parentColumn": "code", "orphanRows": 3,
+                                   "orphanKeys": 2, "sample": [{"key": "XX", "rows": 2}, {"key": "YY", "rows": 1}]},)
+    assert verdict.failed_rows == 3
     assert ctx.committed["output/games"]["schema"]["fields"][-1]["name"] == "team"  # the flag is not committed
 
 
 def test_a_reference_whose_check_passed_reports_no_orphans(spark, tmp_path):
     games = spark.createDataFrame([(1, "NA")], "id int, team string")
-    assert gate(spark, tmp_path, games)[1]["orphans"] == [r.no_orphans(REF)]
+    assert gate(spark, tmp_path, games)[1].orphans == (r.no_orphans(REF),)
 
 
 def test_flag_known_keys_keeps_every_row_once(spark):

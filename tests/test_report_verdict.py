@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from baton.stage import StageContext
 from baton.storage import LocalStorage
 from quality import checkpoint
 from quality.report import render_data_docs_page, render_index_page, run_name, with_names
+from quality.verdict import Verdict
 
 SAMPLES = [{"id": 1, "code": "apar", "airport": "ilu"}, {"id": 1, "code": "apar", "airport": "ilu"},
            {"id": 19620, "code": "x", "airport": None}]
@@ -124,11 +126,13 @@ def test_pages_name_the_data_asset_and_the_run():
     assert "'run_name': 'flights_conform/Conform/e-1'" in index
 
 
-def test_stage_reports_carry_names_and_verdicts(spark, tmp_path):
+def test_stage_reports_carry_names_and_verdicts(spark, tmp_path, caplog):
     ctx = StageContext(spark, {"execution-id": "e-1", "current-stage": "Validate", "workflow-bucket": str(tmp_path)},
                        "flights_validate", storage=LocalStorage(tmp_path))
     checkpoint.write_reports(ctx, "flights", SimpleNamespace(validation=validation([in_set("origin_known", "warn")])))
-    checkpoint.write_stage_verdict(ctx, {"flights": WARN_ONLY})
+    with caplog.at_level(logging.INFO, logger="baton"):
+        checkpoint.write_stage_verdict(ctx, {"flights": Verdict.from_json(WARN_ONLY)})
+    assert 'Validate verdict: {"passed": true, "correctable": false, "rows": 10' in caplog.text
     quality = tmp_path / "executions" / "e-1" / "Validate" / "quality"
     stored = json.loads((quality / "flights" / checkpoint.VALIDATION_FILE).read_text())
     assert stored["meta"]["run_id"]["run_name"] == "flights_validate/Validate/e-1"

@@ -5,8 +5,9 @@ from dataclasses import fields
 from baton import paths
 from baton.storage import LocalStorage, write_json
 from orchestration import cli
-from orchestration.local import RunSummary, stage_counts
+from orchestration.local import RunSummary, _quality_of, stage_counts
 from orchestration.pipeline import Extraction, Stage
+from quality.verdict import Verdict
 
 
 def commit(storage, stage, kind, dataset, rows, read=None):
@@ -90,3 +91,17 @@ def test_the_console_shows_the_values_read_as_null():
               {"stage": "Conform", "engine": "glue", "rowsOut": 9}]
     table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, stages, {}))
     assert "  Ingest leagues: leagues.code 737" in table
+
+
+def test_the_summary_shows_a_stage_verdict_and_the_counts_of_each_dataset():
+    part = Verdict(passed=True, correctable=False, rows=10, failed_rows=1, correctable_rows=0, failed_expectations=(),
+                   reason="1 of 10 rows quarantined", corrected_rows=2, dropped_rows=1, dropped={"duplicate": 1},
+                   orphans=({"column": "team", "orphanRows": 1},))
+    stage = Verdict(passed=True, correctable=False, rows=10, failed_rows=1, correctable_rows=0,
+                    failed_expectations=(), reason="all datasets passed their suites", datasets={"games": part})
+    assert _quality_of(stage) == {
+        "passed": True, "correctable": False, "rows": 10, "failedRows": 1, "correctableRows": 0,
+        "reason": "all datasets passed their suites", "correctedRows": 2, "droppedRows": 1,
+        "datasets": {"games": {"passed": True, "rows": 10, "failedRows": 1, "correctableRows": 0, "correctedRows": 2,
+                               "droppedRows": 1, "dropped": {"duplicate": 1},
+                               "orphans": [{"column": "team", "orphanRows": 1}]}}}

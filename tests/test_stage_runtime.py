@@ -112,26 +112,33 @@ def test_write_commits_manifest_then_success(spark, tmp_path):
     assert_df_equality(ctx.read("things", stage="Conform"), df, ignore_row_order=True)
 
 
-def test_an_input_passed_through_unchanged_is_committed_by_copying_its_files(spark, tmp_path):
-    from pyspark.sql import functions as F
+def test_a_dataset_passed_through_is_committed_by_copying_its_files(spark, tmp_path):
+    df = spark.createDataFrame([(i, f"v{i}") for i in range(20)], "id INT, v STRING").repartition(3)
+    context(spark, tmp_path, stage="Ingest", previous="Start").write("d", df)
+    ctx = context(spark, tmp_path)
+    manifest = ctx.pass_through("d")
+    source, target = (tmp_path / paths.StagePaths("run-1", s).output("d") for s in ("Ingest", "Conform"))
+    names = sorted(p.name for p in source.glob("part-*"))
+    assert names and sorted(p.name for p in target.glob("part-*")) == names  # Spark would name new files anew
+    assert all((source / n).read_bytes() == (target / n).read_bytes() for n in names)
+    assert (manifest["rows"], manifest["stage"], manifest["kind"]) == (20, "Conform", "output")
+    assert (target / "_SUCCESS").exists()
+    assert ctx.inputs() == [(paths.StagePaths("run-1", "Ingest").output("d"), ctx.read("d").schema)]
+    assert_df_equality(ctx.read("d", stage="Conform"), df, ignore_row_order=True)
+    with pytest.raises(MissingInputError, match="does not exist"):
+        ctx.pass_through("d", kind="quarantine")
 
+
+def test_write_always_writes_with_spark(spark, tmp_path):
     df = spark.createDataFrame([(i, f"v{i}") for i in range(20)], "id INT, v STRING").repartition(3)
     context(spark, tmp_path, stage="Ingest", previous="Start").write("d", df)
     ctx = context(spark, tmp_path)
     read = ctx.read("d")
-    known = F.broadcast(spark.createDataFrame([(1,)], "k INT").distinct())
-    unchanged = read.join(known, read.id == known.k, "left").select(*read.columns)  # Spark drops this join
-    manifest = ctx.write("d", unchanged.select("id", "v"))
-    source, target = (tmp_path / paths.StagePaths("run-1", s).output("d") for s in ("Ingest", "Conform"))
-    names = sorted(p.name for p in source.glob("part-*"))
-    assert names and sorted(p.name for p in target.glob("part-*")) == names  # Spark would name new files anew
-    assert manifest["rows"] == 20
-    assert_df_equality(ctx.read("d", stage="Conform"), df, ignore_row_order=True)
-    for changed in (read.where("id > 3"), read.select("v", "id"), read.withColumnRenamed("v", "w")):
-        written = ctx.write("e", changed)  # rewritten by Spark: new files
-        assert written["rows"] == changed.count()
-        target = tmp_path / ctx.paths.output("e")
-        assert not set(p.name for p in target.glob("part-*")) & set(names)
+    names = {p.name for p in (tmp_path / paths.StagePaths("run-1", "Ingest").output("d")).glob("part-*")}
+    for same in (read, read.select("id", "v")):
+        written = ctx.write("e", same)  # rewritten by Spark: new files
+        assert written["rows"] == 20
+        assert not {p.name for p in (tmp_path / ctx.paths.output("e")).glob("part-*")} & names
 
 
 def test_read_refuses_missing_and_partial_inputs(spark, tmp_path):

@@ -103,7 +103,7 @@ def _stage_files(storage: LocalStorage, execution_id: str) -> None:
     failed = [{"dataset": "flights", "name": f"dep_time_valid {HOSTILE}", "type": "expect_column_values_to_be_between",
                "onFail": "quarantine", "unexpectedCount": 41, "success": False}]
     write_json(storage, validate.verdict, {"passed": execution_id != "quality", "correctable": False, "rows": 100,
-                                           "failedRows": 41, "failedExpectations": failed,
+                                           "failedRows": 41, "correctableRows": 0, "failedExpectations": failed,
                                            "reason": f"41 of 100 rows failed {HOSTILE}"})
     storage.write_bytes(f"{validate.prefix}/quality/index.html", b"<html><body>Data Docs</body></html>")
 

@@ -30,6 +30,7 @@ from orchestration.failure import failure_of, job_message
 from orchestration.views import graph
 from orchestration.views.page import PAGE, SCRIPT, STYLE, script_hash
 from orchestration.views.visits import STATUSES, Run, Visit, runs_of
+from quality.verdict import Verdict
 
 REPORT = "_report/index.html"
 TRIM = 4000  # characters of an input, output or cause shown in the details panel
@@ -43,7 +44,7 @@ class StageRow:
     name: str
     counts: dict[str, Any]
     seconds: float | None = None
-    verdict: dict[str, Any] | None = None
+    verdict: Verdict | None = None
     data_docs: str | None = None  # the Data Docs page, relative to the report
 
 
@@ -86,7 +87,7 @@ def stage_rows(storage: Storage, execution_id: str) -> list[StageRow]:
     for name in sorted(n for n in names if not n.startswith("_") and paths.NAME_PATTERN.fullmatch(n)):
         stage = paths.StagePaths(execution_id, name)
         manifests = _committed_manifests(storage, stage)
-        verdict = read_json(storage, stage.verdict) if storage.exists(stage.verdict) else None
+        verdict = Verdict.from_json(read_json(storage, stage.verdict)) if storage.exists(stage.verdict) else None
         if not manifests and verdict is None:
             continue
         docs = f"../{name}/{DATA_DOCS}" if storage.exists(f"{stage.prefix}/{DATA_DOCS}") else None
@@ -237,23 +238,22 @@ def _stage_table(stages: list[StageRow]) -> str:
 
 
 def _quality(stages: list[StageRow]) -> str:
-    gated = [s for s in stages if s.verdict is not None]
+    gated = [(s, s.verdict) for s in stages if s.verdict is not None]
     if not gated:
         return ""
     parts = []
-    for stage in gated:
-        verdict = stage.verdict or {}
-        passed = "passed" if verdict.get("passed") else "failed"
+    for stage, verdict in gated:
+        passed = "passed" if verdict.passed else "failed"
         link = f' <a href="{_text(stage.data_docs)}">Data Docs</a>' if stage.data_docs else ""
         expectations = "".join(
             f"<tr><td>{_text(e.get('dataset'))}</td><td>{_text(e.get('name'))}</td><td>{_text(e.get('type'))}</td>"
             f"<td>{_text(e.get('onFail'))}</td><td class=num>{_number(e.get('unexpectedCount'))}</td></tr>"
-            for e in verdict.get("failedExpectations", []))
+            for e in verdict.failed_expectations)
         table = ("<table><thead><tr><th>dataset</th><th>expectation</th><th>type</th><th>on fail</th>"
                  f"<th>unexpected rows</th></tr></thead><tbody>{expectations}</tbody></table>"
                  if expectations else "<p>No expectation failed.</p>")
         parts.append(f'<div class="verdict {passed}"><h3>{_text(stage.name)}: {passed}{link}</h3>'
-                     f'<p>{_text(verdict.get("reason"))}</p>{table}</div>')
+                     f'<p>{_text(verdict.reason)}</p>{table}</div>')
     return f'<section class="quality"><h2>Quality</h2>{"".join(parts)}</section>'
 
 
