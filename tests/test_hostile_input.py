@@ -5,6 +5,7 @@ test_quality_gate.py already cover are pointed to there, not repeated here.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from baton import paths
 from baton.errors import BadInputError, InvalidNameError, MissingInputError
 from baton.ingest import ingest_source
 from baton.raw_source import RawSource
-from baton.sources import MAX_FIELD_CHARS
+from baton.sources import MAX_FIELD_CHARS, RawFile, read_csv_observed, read_parquet_checked, schema
 from baton.stage import StageContext
 from jobs import flights_ingest
 from orchestration import cli
@@ -307,3 +308,39 @@ def test_a_suite_that_great_expectations_would_drop_or_refuse_late_is_refused(sp
     assert all(word in str(err.value) for word in words), str(err.value)
 
 
+
+
+# --- the same refusals for raw files on S3 (moto in-process; refused before Spark reads them) ------------------------
+@pytest.fixture()
+def s3_raw(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    for name, value in (("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "testing"),
+                        ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="raw-bucket")
+        yield lambda key, body: (s3.put_object(Bucket="raw-bucket", Key=key, Body=body),
+                                 RawFile(f"s3://raw-bucket/{key}", f"s3://raw-bucket/{key}"))[1]
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ((HEADER + "AA,American\n").encode("utf-16"), "UTF-16"),
+    ("carri\xe9r,name\nAA,American\n".encode("latin-1"), "not UTF-8 at line 1 (byte 0xe9)"),
+], ids=["utf-16", "latin-1"])
+def test_an_s3_csv_not_in_utf_8_is_refused(spark, s3_raw, body, words):
+    with pytest.raises(BadInputError, match=re.escape(words)) as err:
+        read_csv_observed(spark, [s3_raw("raw/airlines.csv", body)], schema("carrier STRING, name STRING"),
+                          "Ingest", null_value="")
+    assert err.value.path == "s3://raw-bucket/raw/airlines.csv"
+
+
+@pytest.mark.parametrize("cut", [20, 1000], ids=["footer-cut", "shorter-than-the-magic"])
+def test_an_s3_parquet_file_cut_short_is_refused(spark, tmp_path, s3_raw, cut):
+    whole = parquet_file(spark, tmp_path, [("AA", "American")], "carrier STRING, name STRING")
+    raw = s3_raw("raw/airlines.parquet", whole[:max(len(whole) - cut, 8)])
+    with pytest.raises(BadInputError, match="not a whole Parquet file") as err:
+        read_parquet_checked(spark, [raw], schema("carrier STRING, name STRING"), "Ingest")
+    assert err.value.path == "s3://raw-bucket/raw/airlines.parquet" and err.value.stage == "Ingest"
