@@ -40,11 +40,14 @@ def write_raw(tmp_path: Path, name: str, content: str | bytes) -> Path:
     return raw
 
 
-@pytest.fixture
-def committed(tmp_path):
-    """A workflow bucket where Ingest committed airlines; ``unchanged()`` says its bytes are as they were."""
-    bucket = tmp_path / "wf"
-    ingest(write_raw(tmp_path / "good", "airlines.csv", GOOD), bucket)
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory):
+    """A workflow bucket where Ingest committed airlines; ``unchanged()`` says its bytes are as they were.
+
+    One for the module (an ingest is a Spark job): a test that commits uses an execution of its own.
+    """
+    bucket = tmp_path_factory.mktemp("committed") / "wf"
+    ingest(write_raw(bucket.parent / "good", "airlines.csv", GOOD), bucket)
     out = bucket / paths.StagePaths(COMMITTED_ID, "Ingest").prefix  # not the execution's _lineage.jsonl log
 
     def snapshot():
@@ -190,35 +193,35 @@ def test_parquet_files_of_another_schema_are_refused(spark, tmp_path, committed,
 
 
 # --- committed outputs a reader must not trust ------------------------------------------------------------------
-def reader(spark, bucket: Path) -> StageContext:
-    """Conform of execution hostile-2, reading what its Ingest left."""
-    return StageContext(spark, {"execution-id": "hostile-2", "current-stage": "Conform", "previous-stage": "Ingest",
+def reader(spark, bucket: Path, execution: str) -> StageContext:
+    """Conform of ``execution``, reading what its Ingest left."""
+    return StageContext(spark, {"execution-id": execution, "current-stage": "Conform", "previous-stage": "Ingest",
                                 "workflow-bucket": str(bucket)}, "reader")
 
 
-def airlines_of_second_execution(bucket: Path) -> Path:
-    return bucket / paths.StagePaths("hostile-2", "Ingest").output("airlines")
+def ingested_airlines(bucket: Path, execution: str) -> Path:
+    return bucket / paths.StagePaths(execution, "Ingest").output("airlines")
 
 
 def test_a_zero_byte_success_without_a_manifest_is_refused(spark, committed):
     bucket, unchanged = committed
-    out = airlines_of_second_execution(bucket)
+    out = ingested_airlines(bucket, "hostile-zero")
     spark.createDataFrame([("AA", "American")], "carrier STRING, name STRING").write.parquet(str(out))
     (out / "_SUCCESS").write_bytes(b"")
     with pytest.raises(MissingInputError, match="_SUCCESS that Baton did not write") as err:
-        reader(spark, bucket).read("airlines")
+        reader(spark, bucket, "hostile-zero").read("airlines")
     assert err.value.stage == "Conform" and err.value.path.endswith("Ingest/output/airlines")
     assert unchanged()
 
 
 def test_a_manifest_listing_a_missing_file_is_refused(spark, tmp_path, committed):
     bucket, unchanged = committed
-    ingest(write_raw(tmp_path, "airlines.csv", GOOD), bucket, execution="hostile-2")
-    out = airlines_of_second_execution(bucket)
+    ingest(write_raw(tmp_path, "airlines.csv", GOOD), bucket, execution="hostile-lost")
+    out = ingested_airlines(bucket, "hostile-lost")
     lost = next(n for n in json.loads((out / "_manifest.json").read_text())["files"] if n.endswith(".parquet"))
     (out / lost).unlink()
     with pytest.raises(MissingInputError, match=r"lacks 1 file\(s\) its _manifest.json lists") as err:
-        reader(spark, bucket).read("airlines")
+        reader(spark, bucket, "hostile-lost").read("airlines")
     assert lost in str(err.value) and err.value.stage == "Conform"
     assert unchanged()
 
@@ -229,11 +232,11 @@ def test_a_symlink_out_of_the_bucket_is_not_followed(spark, tmp_path, committed)
     outside.mkdir()
     (outside / "_SUCCESS").write_text('{"token": "t", "rows": 1}')
     (outside / "_manifest.json").write_text('{"token": "t", "files": []}')
-    link = airlines_of_second_execution(bucket)
+    link = ingested_airlines(bucket, "hostile-link")
     link.parent.mkdir(parents=True)
     link.symlink_to(outside, target_is_directory=True)
     with pytest.raises(InvalidNameError, match="leads out of the workflow bucket") as err:
-        reader(spark, bucket).read("airlines")
+        reader(spark, bucket, "hostile-link").read("airlines")
     assert err.value.path.endswith("Ingest/output/airlines/_SUCCESS")
     assert unchanged()
 
