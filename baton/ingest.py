@@ -15,7 +15,14 @@ from pyspark.sql import types as T
 
 from baton.errors import ArgumentError, EmptyInputError
 from baton.raw_source import RawSource
-from baton.sources import RawFile, raw_files, read_csv_observed, read_json_checked, read_parquet_checked
+from baton.sources import (
+    RawFile,
+    raw_files,
+    read_csv_observed,
+    read_json_checked,
+    read_parquet_checked,
+    unreadable_files_refused,
+)
 from baton.stage import StageContext
 
 
@@ -40,13 +47,14 @@ def ingest_source(ctx: StageContext, sources: Mapping[str, RawSource]) -> None:
         if not files:
             raise EmptyInputError(f"no {source.format} files for source {source.name}", stage=ctx.current_stage,
                                   path=location)
-        if source.format == "csv":  # parsed once: the read's checks are counted while it is written to staging
-            read = read_csv_observed(ctx.spark, files, declared, ctx.current_stage, null_value=source.null_token)
-            ctx.write(source.name, read.df, verify=read.verify)
-        elif source.format == "json":
-            ctx.write(source.name, read_json_checked(ctx.spark, files, declared, ctx.current_stage))
-        else:
-            ctx.write(source.name, read_parquet_checked(ctx.spark, files, declared, ctx.current_stage))
+        with unreadable_files_refused(ctx.current_stage):
+            if source.format == "csv":  # parsed once: the read's checks are counted while it is written
+                read = read_csv_observed(ctx.spark, files, declared, ctx.current_stage, null_value=source.null_token)
+                ctx.write(source.name, read.df, verify=read.verify)
+            elif source.format == "json":
+                ctx.write(source.name, read_json_checked(ctx.spark, files, declared, ctx.current_stage))
+            else:
+                ctx.write(source.name, read_parquet_checked(ctx.spark, files, declared, ctx.current_stage))
 
 
 def source_files(location: str, fmt: str, staging_dir: Path) -> list[RawFile]:

@@ -164,6 +164,10 @@ class StageContext:
                 f"input {key}/ of stage {source_stage} {state}: that stage did not commit its output; "
                 f"run or resume {source_stage} first",
                 stage=self.current_stage, path=self.bucket.uri(paths.success_key(key)))
+        problem = _commit_problem(self.storage, key)
+        if problem:
+            raise MissingInputError(f"input {key}/ of stage {source_stage} {problem}; run or resume {source_stage} "
+                                    "again", stage=self.current_stage, path=self.bucket.uri(key))
 
     def committed_manifest(self, dataset: str, stage: str | None = None, kind: str = "output") -> dict[str, Any]:
         """The ``_manifest.json`` of a committed dataset (default: of the previous stage)."""
@@ -212,7 +216,7 @@ class StageContext:
         source = stage or self.previous_stage
         if source is None:
             raise MissingInputError(f"no previous stage was given to pass dataset {dataset!r} through from",
-                                    stage=self.current_stage, field="previous-stage")
+                                    stage=self.current_stage, argument="--previous-stage")
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
         staged = self.paths.staging(self.token, kind, dataset)
@@ -241,6 +245,7 @@ class StageContext:
             "quality": dict(quality) if quality else None, "read": dict(read) if read else None,
             "token": self.token,
         }
+        manifest["files"] = sorted(k[len(staged) + 1:] for k in self.storage.list_keys(staged))
         previous = f"{self.paths.staging_root}/{self.token}/previous/{kind}/{dataset}"
         if self.storage.list_keys(final):
             # Un-trust the old output first, then swap: a crash here leaves no _SUCCESS.
@@ -300,6 +305,26 @@ class StageContext:
     def clean_staging(self) -> None:
         """Remove this attempt's staging prefix (parallel jobs of one stage each have their own)."""
         self.storage.delete_prefix(f"{self.paths.staging_root}/{self.token}")
+
+
+def _commit_problem(storage: Storage, key: str) -> str | None:
+    """What makes a dataset with a ``_SUCCESS`` untrustworthy, or None.
+
+    Baton's ``_SUCCESS`` names its commit's token, as its ``_manifest.json`` does; a zero-byte one
+    comes from another writer. Every file the manifest lists must be there.
+    """
+    try:
+        marker = read_json(storage, paths.success_key(key))
+    except ValueError:
+        marker = None
+    if not isinstance(marker, dict) or "token" not in marker or not storage.exists(paths.manifest_key(key)):
+        return "has a _SUCCESS that Baton did not write (no commit token, or no _manifest.json)"
+    manifest = read_json(storage, paths.manifest_key(key))
+    if manifest.get("token") != marker["token"]:
+        return "has a _SUCCESS and a _manifest.json of different commits"
+    present = {k[len(key) + 1:] for k in storage.list_keys(key)}
+    missing = sorted(set(manifest.get("files", [])) - present)
+    return f"lacks {len(missing)} file(s) its _manifest.json lists: {missing[:3]}" if missing else None
 
 
 def check_fault(stage: str, point: str) -> None:

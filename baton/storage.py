@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from baton import s3
+from baton.errors import InvalidNameError
 from baton.paths import WorkflowBucket
 
 FILE_MODE = 0o644  # what a plain open() gives under the usual umask 022
@@ -61,9 +62,16 @@ class LocalStorage:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        self._real_root = self.root.resolve()
 
     def _path(self, key: str) -> Path:
-        return self.root.joinpath(*key.strip("/").split("/")) if key else self.root
+        """The file of ``key``; refused if it leads out of the root (a symbolic link or '..' in the key)."""
+        path = self.root.joinpath(*key.strip("/").split("/")) if key else self.root
+        real = path.resolve()
+        if not real.is_relative_to(self._real_root):
+            raise InvalidNameError(f"key {key!r} leads out of the workflow bucket {self.root} to {real} "
+                                   "(a symbolic link or '..'); Baton follows none out of the bucket", path=key)
+        return path
 
     def read_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()

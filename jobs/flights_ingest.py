@@ -27,6 +27,7 @@ from baton.sources import (
     read_csv_observed,
     read_json_checked,
     read_parquet_checked,
+    unreadable_files_refused,
 )
 from baton.stage import JobSpec, StageContext, main_entry, run_stage
 from domains.flights import DEFAULT_FORMAT, NULL_VALUES, SOURCES, packaged_raw_path, schema
@@ -46,12 +47,13 @@ def ingest(ctx: StageContext) -> None:
     location = ctx.initial_data.get("rawPath") or packaged_raw_path()
     with tempfile.TemporaryDirectory(prefix="baton-raw-") as extracted:
         files = raw_files(location, source, Path(extracted), fmt)
-        if fmt == "csv":  # parsed once: the read's checks are counted while it is written to staging
-            read = read_csv_observed(ctx.spark, files, schema(source), ctx.current_stage,
-                                     null_value=NULL_VALUES[source])
-            ctx.write(source, read.df, verify=read.verify)
-        else:
-            ctx.write(source, READERS[fmt](ctx.spark, files, schema(source), ctx.current_stage))
+        with unreadable_files_refused(ctx.current_stage):
+            if fmt == "csv":  # parsed once: the read's checks are counted while it is written to staging
+                read = read_csv_observed(ctx.spark, files, schema(source), ctx.current_stage,
+                                         null_value=NULL_VALUES[source])
+                ctx.write(source, read.df, verify=read.verify)
+            else:
+                ctx.write(source, READERS[fmt](ctx.spark, files, schema(source), ctx.current_stage))
 
 
 SPEC = JobSpec(name="flights_ingest", body=ingest, required_args=("source",), optional_args={"format": DEFAULT_FORMAT},

@@ -45,6 +45,7 @@ from baton.errors import ArgumentError, BatonError
 from baton.spark import get_spark
 from baton.storage import read_json
 from orchestration import check, pipelines
+from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
 from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES, Deployment, generate, to_json
 from orchestration.local import BackfillSummary, LocalExecutions, LocalRun, RunRefused, RunSummary
@@ -359,6 +360,10 @@ def _input(raw: str | None) -> dict[str, Any]:
         raise RunRefused(f"--input is not JSON: {err}") from None
     if not isinstance(value, dict):
         raise RunRefused("--input must be a JSON object, e.g. '{\"initialData\": {\"format\": \"csv\"}}'")
+    if exceeds_quota(text):  # refused before the run writes its record: the executor would refuse it later
+        raise RunRefused(f"--input is {len(text.encode())} bytes; an execution input is at most "
+                         f"{MAX_PAYLOAD_BYTES} bytes (256 KiB) of JSON, as Step Functions accepts "
+                         "(States.DataLimitExceeded): pass paths, not data")
     return execution_input(value)
 
 

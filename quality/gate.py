@@ -29,7 +29,7 @@ from quality.compiled import CompiledEvaluator
 from quality.evaluators import Evaluator, GreatExpectationsEvaluator
 from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
 from quality.spark_metrics import measure
-from quality.suite import Expectation, Suite
+from quality.suite import Expectation, Suite, check_with_great_expectations
 from quality.verdict import Verdict
 
 FAILED_COLUMN = "_baton_failed"
@@ -162,6 +162,7 @@ def evaluate(
     if FAILED_COLUMN in df.columns:
         raise ValueError(f"the DataFrame already has a {FAILED_COLUMN!r} column; drop it before the gate")
     parameters = dict(parameters or {})
+    check_with_great_expectations(suite)
     conditions = routed_conditions(suite, parameters, df)
     evaluator = evaluator or Evaluators().get()
     cached, counts, keys, kept = None, None, (), None

@@ -96,6 +96,34 @@ class Suite:
             ) from exc
 
 
+def check_with_great_expectations(suite: Suite) -> None:
+    """Refuse what Great Expectations would drop without a word or fail on late.
+
+    GE 1.24 leaves an expectation of an unknown type out of a suite silently (a typo would turn a
+    check off); its models refuse bad kwargs (no ``column``, a ``min_value`` that is not a number)
+    only once the suite is built. Imports GE: the gate calls it, loading a suite does not.
+    """
+    from great_expectations.compatibility.pydantic import ValidationError
+    from great_expectations.exceptions import ExpectationNotFoundError, InvalidExpectationConfigurationError
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    for index, exp in enumerate(suite.expectations):
+        where = f"{suite.source}: expectation #{index} ({exp.name!r})"
+        try:
+            model = get_expectation_impl(exp.type)
+        except ExpectationNotFoundError:
+            raise SuiteError(f"{where}: unknown expectation type {exp.type!r}; Great Expectations has no such "
+                             "expectation (see its gallery for the names)") from None
+        try:
+            model(**exp.kwargs)
+        except ValidationError as err:
+            first = {".".join(map(str, e["loc"])): e["msg"] for e in reversed(err.errors())}
+            problems = "; ".join(f"{key}: {message}" for key, message in reversed(first.items()))
+            raise SuiteError(f"{where}: kwargs that {exp.type} refuses: {problems}") from None
+        except InvalidExpectationConfigurationError as err:
+            raise SuiteError(f"{where}: kwargs that {exp.type} refuses: {err}") from None
+
+
 def parameter_name(value: Any) -> str | None:
     """The parameter name if ``value`` is a ``{"$PARAMETER": name}`` reference, else None."""
     if isinstance(value, Mapping) and set(value) == {PARAMETER_KEY}:

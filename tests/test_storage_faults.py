@@ -39,8 +39,11 @@ INPUT = paths.StagePaths(EXECUTION, PREVIOUS).output(DATASET)
 FINAL = paths.StagePaths(EXECUTION, CURRENT).output(DATASET)
 STAGED = paths.StagePaths(EXECUTION, CURRENT).staging("tok-1", "output", DATASET)
 PARTS = {"part-00000.parquet": b"P" * 700, "part-00001.parquet": b"Q" * 900}
-INPUT_MANIFEST = {"rows": 10, "dataset": DATASET, "stage": PREVIOUS}
-MANIFEST = {"rows": 12, "dataset": DATASET, "stage": CURRENT}
+# what StageContext._commit writes: the manifest and _SUCCESS name the commit's token, the manifest its files
+INPUT_MANIFEST = {"rows": 10, "dataset": DATASET, "stage": PREVIOUS, "token": "tok-0", "files": sorted(PARTS)}
+MANIFEST = {"rows": 12, "dataset": DATASET, "stage": CURRENT, "token": "tok-1", "files": sorted(PARTS)}
+INPUT_SUCCESS = {"token": "tok-0", "rows": 10}
+SUCCESS = {"token": "tok-1", "rows": 12}
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +78,8 @@ def direct(moto_server, proxy, monkeypatch):
         client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{INPUT}/{name}", Body=data)
         client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{STAGED}/{name}", Body=data)
     client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{paths.manifest_key(INPUT)}", Body=json.dumps(INPUT_MANIFEST))
-    client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{paths.success_key(INPUT)}", Body=b"{}")
+    client.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{paths.success_key(INPUT)}",
+                      Body=json.dumps(INPUT_SUCCESS))
     return client
 
 
@@ -103,12 +107,12 @@ def commit(storage: S3Storage) -> None:
     """The storage calls of StageContext._commit for a first output, in its order: data, manifest, _SUCCESS."""
     storage.move_prefix(STAGED, FINAL)
     write_json(storage, paths.manifest_key(FINAL), MANIFEST)
-    write_json(storage, paths.success_key(FINAL), {"rows": MANIFEST["rows"]})
+    write_json(storage, paths.success_key(FINAL), SUCCESS)
 
 
 def complete_output() -> dict[str, bytes]:
     """The objects of the current stage's output once committed, as ``snapshot`` shows them."""
-    written = {paths.manifest_key(FINAL): MANIFEST, paths.success_key(FINAL): {"rows": MANIFEST["rows"]}}
+    written = {paths.manifest_key(FINAL): MANIFEST, paths.success_key(FINAL): SUCCESS}
     return ({f"{PREFIX}/{FINAL}/{name}": data for name, data in PARTS.items()}
             | {f"{PREFIX}/{key}": (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
                for key, value in written.items()})
@@ -216,7 +220,7 @@ def test_a_commit_cut_between_the_copies_and_success_is_refused_then_completed_b
     with pytest.raises(MissingInputError, match="is partial"):
         reader(storage).require_committed(FINAL, CURRENT)
     proxy.clear()
-    write_json(storage, paths.success_key(FINAL), {"rows": MANIFEST["rows"]})  # what a retry of the commit ends with
+    write_json(storage, paths.success_key(FINAL), SUCCESS)  # what a retry of the commit ends with
     reader(storage).require_committed(FINAL, CURRENT)
     assert read_json(storage, paths.manifest_key(FINAL)) == MANIFEST
 
@@ -265,7 +269,8 @@ VERDICT = paths.StagePaths(EXECUTION, "Validate").verdict
 
 def run_verdict_job(monkeypatch) -> None:
     monkeypatch.setattr("sys.argv", ["verdict.py", "--execution-id", EXECUTION, "--current-stage", "Validate",
-                                     "--previous-stage", PREVIOUS, "--workflow-bucket", f"s3://{BUCKET}/{PREFIX}"])
+                                     "--previous-stage", PREVIOUS, "--workflow-bucket", f"s3://{BUCKET}/{PREFIX}",
+                                     "--warehouse", f"s3://{BUCKET}/warehouse"])
     main_entry(VERDICT_JOB)
 
 
