@@ -41,6 +41,7 @@ from typing import Any
 import conf
 from baton import paths
 from baton.errors import BatonError
+from baton.faults import Faults
 from baton.spark import get_spark
 from baton.storage import read_json
 from orchestration import check, pipelines
@@ -341,7 +342,7 @@ def _runner(args: argparse.Namespace, pipeline: str | None, query_language: str 
     if getattr(args, "master", None):
         settings["spark"] = settings.get("spark", {}) | {"master": args.master}
     return LocalRun(pipelines.get(pipeline or "flights"), settings, args.workflow_bucket,
-                    query_language=query_language)
+                    query_language=query_language, faults=Faults.from_environment(os.environ))
 
 
 def _input(raw: str | None) -> dict[str, Any]:

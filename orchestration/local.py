@@ -6,26 +6,35 @@ is under ``executions/{id}/``:
 
     _definition.asl.json   the definition that ran (the same one ``baton asl`` prints)
     _execution.json        status, input, start and stop of each run (start, then resumes); the
-                           failed state, its error and the job's message when a run failed
-    _history.jsonl         Step Functions-shaped history events of every run
+                           failed state, its error and the job's message when a run failed; while a
+                           run goes on, its owner (pid, host, heartbeat)
+    _history.jsonl         Step Functions-shaped history events of every run, appended as they happen
     _notifications.jsonl   what sns:publish sent
+    _runs/N.json           the claim of the N-th resume (an exclusive create: one resume at a time)
+
+A start creates ``_execution.json`` exclusively: of two starts of one id, one is refused. The record is
+rewritten whole and atomically; the owner refreshes its heartbeat every ``HEARTBEAT_SECONDS``. An
+execution whose record says RUNNING but whose owner is dead (killed, or silent for ``LEASE_TTL``) is
+described as ABORTED, with the stage that was running; it can be resumed from that stage. See
+docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import re
 import sys
-import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
-from baton import paths
+from baton import lease, paths
+from baton.faults import EXECUTOR, Faults
 from baton.spark import get_spark
-from baton.stage import FAULTS_ENV
 from baton.storage import Storage, read_json, storage_for, write_json
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
@@ -37,6 +46,10 @@ from orchestration.pipeline import Pipeline
 DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
 HISTORY = "_history.jsonl"
+RUNS = "_runs"
+HEARTBEAT_SECONDS = 10.0
+LEASE_TTL = timedelta(seconds=120)  # an owner on another host silent for longer is dead
+_CURRENT_STAGE = re.compile(r'"--current-stage"[:,]"([A-Za-z0-9_-]+)"')
 
 
 class RunRefused(ValueError):
@@ -97,8 +110,9 @@ class LocalRun:
 
     def __init__(self, pipeline: Pipeline, settings: dict[str, Any], workflow_bucket: str | None = None,
                  clock: Clock | None = None, echo: Callable[[str], None] | None = None,
-                 query_language: str = "jsonpath"):
+                 query_language: str = "jsonpath", faults: Faults | None = None):
         self.pipeline = pipeline
+        self.faults = (faults or Faults()).owning_state()
         self.query_language = query_language  # which form of the generated definition runs
         self.settings = settings
         self.deployment = Deployment.from_conf(settings, workflow_bucket)
@@ -110,28 +124,39 @@ class LocalRun:
     # -- public --------------------------------------------------------------------------
     def start(self, input: dict[str, Any], execution_id: str) -> RunSummary:
         paths.validate_name(execution_id, "execution id")
-        if self.storage.exists(self._key(execution_id, EXECUTION)):
-            raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
-                             f"{self.bucket}; choose another --execution-id, or resume it")
         return self._run(execution_id, dict(input), resume_from=None)
 
     def resume(self, execution_id: str, stage: str) -> RunSummary:
         record = self.describe(execution_id)
+        if record["status"] == "RUNNING":
+            owner = record.get("owner") or {}
+            raise RunRefused(f"ExecutionNotRedrivable: execution {execution_id!r} is running (owner pid "
+                             f"{owner.get('pid')} on host {owner.get('host')}, heartbeat {owner.get('heartbeat')}); "
+                             "resume it once it has stopped")
         input = self.resume_input(execution_id, stage, record["runs"][0]["input"])
         return self._run(execution_id, input, resume_from=stage)
 
     def resume_input(self, execution_id: str, stage: str, first_input: dict[str, Any]) -> dict[str, Any]:
-        """The input that re-enters ``execution_id`` at ``stage`` (also on AWS), once its input is committed."""
+        """The input that re-enters ``execution_id`` at ``stage`` (also on AWS), once its input is committed.
+
+        The extraction stage (``Ingest``) reads only the raw data: resuming there runs the whole pipeline again.
+        """
+        input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
+        input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
+        if stage == self.pipeline.extraction.name:
+            return input
         try:
             target = self.pipeline.stage(stage)
         except KeyError:
-            names = [s.name for s in self.pipeline.all_stages()]
+            names = [self.pipeline.extraction.name] + [s.name for s in self.pipeline.all_stages()]
             raise RunRefused(f"pipeline {self.pipeline.name} has no stage {stage!r}; stages: {names}") from None
-        input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
-        input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
         gate = self.pipeline.gate_of(target)
         reads = target.previous
-        if gate is not None:
+        if gate is not None and gate.correction is target:
+            # The correction reads the gate's own outputs; the Resume Choice wants $.gated present, and
+            # the correction's Passed state sets it.
+            input["gated"] = {gate.name: gate.name}
+        elif gate is not None:
             reads = self._gate_output(execution_id, gate.name, gate.correction.name)
             input["gated"] = {gate.name: reads}
         if reads is not None:
@@ -176,24 +201,57 @@ class LocalRun:
         definition = generate(self.pipeline, self.deployment)
         self.storage.write_bytes(self._key(child_id, DEFINITION), to_json(definition).encode())
         start = child.start_date.isoformat(timespec="milliseconds")
-        record = self._record(child_id, {"input": child.input, "resumeFrom": None, "status": "RUNNING",
-                                         "startDate": start})
-        self._finish(child_id, record, child, failure_of(child.history))
+        record = self._new_record(child_id, {"input": child.input, "resumeFrom": None, "status": "RUNNING",
+                                             "startDate": start})
+        for event in child.history:
+            self.storage.append_line(self._key(child_id, HISTORY), json.dumps(event, default=str))
+        self._finish(_Lease(self.storage, self._key(child_id, EXECUTION), record), child,
+                     failure_of(child.history))
 
     def describe(self, execution_id: str) -> dict[str, Any]:
+        """The execution's record; RUNNING with a dead owner is ABORTED, failed in the stage that was running."""
         key = self._key(execution_id, EXECUTION)
         if not self.storage.exists(key):
             raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
-        return read_json(self.storage, key)
+        return self._alive_or_aborted(read_json(self.storage, key))
 
-    def history(self, execution_id: str) -> list[dict[str, Any]]:
-        self.describe(execution_id)
-        text = self.storage.read_bytes(self._key(execution_id, HISTORY)).decode()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    def _alive_or_aborted(self, record: dict[str, Any]) -> dict[str, Any]:
+        owner = record.get("owner")
+        why = lease.death(owner, LEASE_TTL) if record.get("status") == "RUNNING" and owner else None
+        if why is None:
+            return record
+        stage = self._running_stage(record["executionId"])
+        outcome = {"status": "ABORTED", "stopDate": owner["heartbeat"], "failedState": stage, "error": "OwnerDied",
+                   "cause": f"{why} while stage {stage} ran; resume with: baton resume {record['executionId']} "
+                            f"--from {stage}"}
+        record["runs"][-1] |= outcome
+        return record | outcome
+
+    def _running_stage(self, execution_id: str) -> str:
+        """The stage of the last task the last run scheduled (else the stage that run started at)."""
+        stage = self.pipeline.extraction.name
+        for event in self.history(execution_id, describe=False):
+            if event["type"] == "ExecutionStarted":  # a run starts at its resumeFromStage, if any
+                started = json.loads(event["executionStartedEventDetails"]["input"])
+                stage = started.get("resumeFromStage") or self.pipeline.extraction.name
+            found = _CURRENT_STAGE.search(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
+            if found:
+                stage = found.group(1)
+        return stage
+
+    def history(self, execution_id: str, describe: bool = True) -> list[dict[str, Any]]:
+        """Every run's events; a last line torn by a kill is left out (the next run's first append repairs it)."""
+        if describe:
+            self.describe(execution_id)
+        key = self._key(execution_id, HISTORY)
+        if not self.storage.exists(key):
+            return []
+        lines = self.storage.read_bytes(key).decode().split("\n")
+        return [json.loads(line) for line in lines[:-1] if line.strip()]  # after the last newline: torn or ""
 
     def list(self) -> list[dict[str, Any]]:
         keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
-        return [read_json(self.storage, k) for k in sorted(keys)]
+        return [self._alive_or_aborted(read_json(self.storage, k)) for k in sorted(keys)]
 
     # -- running -------------------------------------------------------------------------
     def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
@@ -210,20 +268,26 @@ class LocalRun:
                  resume_from: str | None) -> tuple[Execution, LocalHandlers, float]:
         """Run ``definition`` with the local handlers, recording the run; the execution, handlers, seconds."""
         machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
+        run = {"input": input, "resumeFrom": resume_from, "status": "RUNNING", "startDate": _iso(self.clock)}
+        claimed = self._claim_new(execution_id, run) if resume_from is None else self._claim_resume(execution_id, run)
         self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
-        handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)
+        handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo, faults=self.faults)
         spark_conf = self.settings.get("spark", {})
         get_spark(f"baton-{self.pipeline.name}", master=spark_conf.get("master"),
                   shuffle_partitions=spark_conf.get("shufflePartitions"),
                   extra_conf={"spark.driver.memory": spark_conf["driverMemory"]} if "driverMemory" in spark_conf
                   else None)
-        run = {"input": input, "resumeFrom": resume_from, "status": "RUNNING", "startDate": _iso(self.clock)}
-        record = self._record(execution_id, run)
         progress = _Progress(self.echo, time.monotonic())
-        with _fault_state():
+        history = _HistoryWriter(self.storage, self._key(execution_id, HISTORY), self.faults)
+
+        def on_event(event: dict[str, Any]) -> None:
+            history.append(event)
+            progress.on_event(event)
+
+        with _Lease(self.storage, self._key(execution_id, EXECUTION), claimed, self.faults) as held:
             execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
-                                        on_event=progress.on_event, buckets=self._buckets())
-        self._finish(execution_id, record, execution, failure_of(execution.history))
+                                        on_event=on_event, buckets=self._buckets())
+            self._finish(held, execution, failure_of(execution.history))
         return execution, handlers, progress.elapsed()
 
     def _buckets(self) -> dict[str, Storage]:
@@ -231,26 +295,40 @@ class LocalRun:
         whole = replace(self.bucket, prefix="")
         return {self.bucket.root: self.storage if whole == self.bucket else storage_for(whole)}
 
-    def _record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
-        key = self._key(execution_id, EXECUTION)
-        record = read_json(self.storage, key) if self.storage.exists(key) else {
-            "executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
-            "startDate": run["startDate"], "runs": []}  # the execution's start; each run keeps its own
-        record["runs"].append(run)
-        record |= {"status": "RUNNING", "stopDate": None}
-        write_json(self.storage, key, record)
+    def _new_record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        return {"executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
+                "startDate": run["startDate"],  # the execution's start; each run keeps its own
+                "runs": [run], "status": "RUNNING", "stopDate": None}
+
+    def _claim_new(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        """The record of a new execution, created atomically: of two starts of one id, one is refused."""
+        record = self._new_record(execution_id, run) | {"owner": lease.owner()}
+        if not self.storage.create_exclusive(self._key(execution_id, EXECUTION), _json_bytes(record)):
+            raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
+                             f"{self.bucket}; choose another --execution-id, or resume it")
         return record
 
-    def _finish(self, execution_id: str, record: dict[str, Any], execution: Execution,
-                failure: Failure | None) -> None:
-        for event in execution.history:
-            self.storage.append_line(self._key(execution_id, HISTORY), json.dumps(event, default=str))
+    def _claim_resume(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        """The record with one more run, once this process holds the claim of that run (``_runs/N.json``).
+
+        A claim whose owner died before it recorded its run is taken over.
+        """
+        record = self.describe(execution_id)
+        claim = self._key(execution_id, f"{RUNS}/{len(record['runs'])}.json")
+        while not self.storage.create_exclusive(claim, _json_bytes(lease.owner())):
+            holder = read_json(self.storage, claim)
+            if lease.death(holder, LEASE_TTL) is None:
+                raise RunRefused(f"ExecutionNotRedrivable: another resume of execution {execution_id!r} is starting "
+                                 f"(pid {holder['pid']} on host {holder['host']})")
+            self.storage.delete(claim)
+        record["runs"].append(run)
+        return record | {"status": "RUNNING", "stopDate": None, "owner": lease.owner()}
+
+    def _finish(self, held: _Lease, execution: Execution, failure: Failure | None) -> None:
         stop = execution.stop_date.isoformat(timespec="milliseconds")
         outcome = {"status": execution.status, "stopDate": stop, "failedState": failure and failure.state,
                    "error": failure and failure.error, "cause": failure and failure.cause}
-        record["runs"][-1] |= outcome
-        record |= outcome
-        write_json(self.storage, self._key(execution_id, EXECUTION), record)
+        held.finish(outcome)
 
     def _write_report(self, execution_id: str) -> None:
         """The execution's HTML report; a report that cannot be written never fails the run."""
@@ -340,19 +418,72 @@ class _Progress:
             self.echo(f"{at} {kind}")
 
 
-class _fault_state:
-    """Give BATON_FAULTS's fail-once a place to count attempts for the length of a run."""
+class _Lease:
+    """An execution record held by this process: written whole (atomically), its heartbeat refreshed.
 
-    def __enter__(self) -> None:
-        self.made = None
-        if os.environ.get(FAULTS_ENV) and not os.environ.get("BATON_FAULTS_STATE"):
-            self.made = tempfile.TemporaryDirectory(prefix="baton-faults-")
-            os.environ["BATON_FAULTS_STATE"] = self.made.name
+    ``with`` writes the claimed record, then refreshes ``owner.heartbeat`` every ``HEARTBEAT_SECONDS``
+    until the block ends; ``finish`` records the run's outcome and drops the owner.
+    """
+
+    def __init__(self, storage: Storage, key: str, record: dict[str, Any], faults: Faults | None = None):
+        self.storage, self.key, self.record = storage, key, record
+        self.faults = faults or Faults()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, name="baton-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._write()
+        self._beat.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.made is not None:
-            del os.environ["BATON_FAULTS_STATE"]
-            self.made.cleanup()
+        self._stop.set()
+        self._beat.join()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            with self._lock:
+                if self.record.get("owner"):
+                    self.record["owner"] = lease.owner()
+                    write_json(self.storage, self.key, self.record)
+
+    def _write(self, outcome: dict[str, Any] | None = None) -> None:
+        self.faults.check(EXECUTOR, "record")
+        with self._lock:
+            if outcome is not None:
+                self.record["runs"][-1] |= outcome
+                self.record |= outcome
+                self.record.pop("owner", None)
+            write_json(self.storage, self.key, self.record)
+
+    def finish(self, outcome: dict[str, Any]) -> None:
+        self._write(outcome)
+
+
+class _HistoryWriter:
+    """Appends each history event as one line when it happens; repairs a line torn by an earlier kill first."""
+
+    def __init__(self, storage: Storage, key: str, faults: Faults):
+        self.storage, self.key, self.faults = storage, key, faults
+        if storage.exists(key):
+            data = storage.read_bytes(key)
+            if data and not data.endswith(b"\n"):
+                storage.write_bytes(key, data[:data.rfind(b"\n") + 1])
+
+    def append(self, event: dict[str, Any]) -> None:
+        line = json.dumps(event, default=str)
+        self.faults.check(EXECUTOR, "history", before_kill=lambda: self._tear(line))
+        self.storage.append_line(self.key, line)
+
+    def _tear(self, line: str) -> None:
+        """Half of ``line`` with no newline: what a kill in the middle of an append can leave."""
+        existing = self.storage.read_bytes(self.key) if self.storage.exists(self.key) else b""
+        self.storage.write_bytes(self.key, existing + line[:len(line) // 2].encode())
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode()
 
 
 def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | None = None) -> dict[str, Any]:
