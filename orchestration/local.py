@@ -437,9 +437,12 @@ class _Lease:
         self._beat.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *_: object) -> None:
         self._stop.set()
         self._beat.join()
+        if error is not None and self.record.get("owner"):  # the run broke off in this process, which lives on
+            self._write({"status": "ABORTED", "stopDate": lease.owner()["heartbeat"], "failedState": None,
+                         "error": type(error).__name__, "cause": str(error)})
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
