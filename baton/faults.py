@@ -96,9 +96,6 @@ class Faults:
             self._state_dir = Path(self._owned.name)
         return self
 
-    def __bool__(self) -> bool:
-        return bool(self.faults)
-
     def check(self, where: str, point: str, before_kill: Callable[[], None] | None = None) -> None:
         """Fail, pause or kill here if a fault names ``where`` and ``point``.
 
