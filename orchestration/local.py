@@ -13,7 +13,7 @@ is under ``executions/{id}/``:
     _runs/N.json           the claim of the N-th resume (an exclusive create: one resume at a time)
 
 A start creates ``_execution.json`` exclusively: of two starts of one id, one is refused. The record is
-rewritten whole and atomically; the owner refreshes its heartbeat every ``HEARTBEAT_SECONDS``. An
+rewritten whole and atomically; the owner refreshes its heartbeat (see :mod:`orchestration.execution_record`). An
 execution whose record says RUNNING but whose owner is dead (killed, or silent for ``LEASE_TTL``) is
 described as ABORTED, with the stage that was running; it can be resumed from that stage. See
 docs/reliability.md.
@@ -25,19 +25,18 @@ import json
 import logging
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
 from baton import lease, paths
-from baton.faults import EXECUTOR, Faults
+from baton.faults import Faults
 from baton.spark import get_spark
-from baton.storage import Storage, read_json, storage_for, write_json
+from baton.storage import Storage, read_json, storage_for
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
+from orchestration.execution_record import LEASE_TTL, ExecutionLease, HistoryWriter, json_bytes
 from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
@@ -47,8 +46,6 @@ DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
 HISTORY = "_history.jsonl"
 RUNS = "_runs"
-HEARTBEAT_SECONDS = 10.0
-LEASE_TTL = timedelta(seconds=120)  # an owner on another host silent for longer is dead
 _CURRENT_STAGE = re.compile(r'"--current-stage"[:,]"([A-Za-z0-9_-]+)"')
 
 
@@ -205,7 +202,7 @@ class LocalRun:
                                              "startDate": start})
         for event in child.history:
             self.storage.append_line(self._key(child_id, HISTORY), json.dumps(event, default=str))
-        self._finish(_Lease(self.storage, self._key(child_id, EXECUTION), record), child,
+        self._finish(ExecutionLease(self.storage, self._key(child_id, EXECUTION), record), child,
                      failure_of(child.history))
 
     def describe(self, execution_id: str) -> dict[str, Any]:
@@ -278,13 +275,13 @@ class LocalRun:
                   extra_conf={"spark.driver.memory": spark_conf["driverMemory"]} if "driverMemory" in spark_conf
                   else None)
         progress = _Progress(self.echo, time.monotonic())
-        history = _HistoryWriter(self.storage, self._key(execution_id, HISTORY), self.faults)
+        history = HistoryWriter(self.storage, self._key(execution_id, HISTORY), self.faults)
 
         def on_event(event: dict[str, Any]) -> None:
             history.append(event)
             progress.on_event(event)
 
-        with _Lease(self.storage, self._key(execution_id, EXECUTION), claimed, self.faults) as held:
+        with ExecutionLease(self.storage, self._key(execution_id, EXECUTION), claimed, self.faults) as held:
             execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
                                         on_event=on_event, buckets=self._buckets())
             self._finish(held, execution, failure_of(execution.history))
@@ -303,7 +300,7 @@ class LocalRun:
     def _claim_new(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
         """The record of a new execution, created atomically: of two starts of one id, one is refused."""
         record = self._new_record(execution_id, run) | {"owner": lease.owner()}
-        if not self.storage.create_exclusive(self._key(execution_id, EXECUTION), _json_bytes(record)):
+        if not self.storage.create_exclusive(self._key(execution_id, EXECUTION), json_bytes(record)):
             raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
                              f"{self.bucket}; choose another --execution-id, or resume it")
         return record
@@ -315,7 +312,7 @@ class LocalRun:
         """
         record = self.describe(execution_id)
         claim = self._key(execution_id, f"{RUNS}/{len(record['runs'])}.json")
-        while not self.storage.create_exclusive(claim, _json_bytes(lease.owner())):
+        while not self.storage.create_exclusive(claim, json_bytes(lease.owner())):
             holder = read_json(self.storage, claim)
             if lease.death(holder, LEASE_TTL) is None:
                 raise RunRefused(f"ExecutionNotRedrivable: another resume of execution {execution_id!r} is starting "
@@ -324,7 +321,7 @@ class LocalRun:
         record["runs"].append(run)
         return record | {"status": "RUNNING", "stopDate": None, "owner": lease.owner()}
 
-    def _finish(self, held: _Lease, execution: Execution, failure: Failure | None) -> None:
+    def _finish(self, held: ExecutionLease, execution: Execution, failure: Failure | None) -> None:
         stop = execution.stop_date.isoformat(timespec="milliseconds")
         outcome = {"status": execution.status, "stopDate": stop, "failedState": failure and failure.state,
                    "error": failure and failure.error, "cause": failure and failure.cause}
@@ -416,77 +413,6 @@ class _Progress:
             self.echo(f"{at} ! task failed: {details.get('error')}: {str(job_message(details.get('cause')))[:300]}")
         elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             self.echo(f"{at} {kind}")
-
-
-class _Lease:
-    """An execution record held by this process: written whole (atomically), its heartbeat refreshed.
-
-    ``with`` writes the claimed record, then refreshes ``owner.heartbeat`` every ``HEARTBEAT_SECONDS``
-    until the block ends; ``finish`` records the run's outcome and drops the owner.
-    """
-
-    def __init__(self, storage: Storage, key: str, record: dict[str, Any], faults: Faults | None = None):
-        self.storage, self.key, self.record = storage, key, record
-        self.faults = faults or Faults()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._beat = threading.Thread(target=self._heartbeat, name="baton-heartbeat", daemon=True)
-
-    def __enter__(self) -> _Lease:
-        self._write()
-        self._beat.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *_: object) -> None:
-        self._stop.set()
-        self._beat.join()
-        if error is not None and self.record.get("owner"):  # the run broke off in this process, which lives on
-            self._write({"status": "ABORTED", "stopDate": lease.owner()["heartbeat"], "failedState": None,
-                         "error": type(error).__name__, "cause": str(error)})
-
-    def _heartbeat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
-            with self._lock:
-                if self.record.get("owner"):
-                    self.record["owner"] = lease.owner()
-                    write_json(self.storage, self.key, self.record)
-
-    def _write(self, outcome: dict[str, Any] | None = None) -> None:
-        self.faults.check(EXECUTOR, "record")
-        with self._lock:
-            if outcome is not None:
-                self.record["runs"][-1] |= outcome
-                self.record |= outcome
-                self.record.pop("owner", None)
-            write_json(self.storage, self.key, self.record)
-
-    def finish(self, outcome: dict[str, Any]) -> None:
-        self._write(outcome)
-
-
-class _HistoryWriter:
-    """Appends each history event as one line when it happens; repairs a line torn by an earlier kill first."""
-
-    def __init__(self, storage: Storage, key: str, faults: Faults):
-        self.storage, self.key, self.faults = storage, key, faults
-        if storage.exists(key):
-            data = storage.read_bytes(key)
-            if data and not data.endswith(b"\n"):
-                storage.write_bytes(key, data[:data.rfind(b"\n") + 1])
-
-    def append(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, default=str)
-        self.faults.check(EXECUTOR, "history", before_kill=lambda: self._tear(line))
-        self.storage.append_line(self.key, line)
-
-    def _tear(self, line: str) -> None:
-        """Half of ``line`` with no newline: what a kill in the middle of an append can leave."""
-        existing = self.storage.read_bytes(self.key) if self.storage.exists(self.key) else b""
-        self.storage.write_bytes(self.key, existing + line[:len(line) // 2].encode())
-
-
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode()
 
 
 def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from baton import faults as faults_module
 from baton.errors import ArgumentError, InjectedFault
 from baton.faults import Faults
 from baton.storage import LocalStorage
-from orchestration.local import LocalRun, _HistoryWriter
+from orchestration.execution_record import HistoryWriter
+from orchestration.local import LocalRun
 
 
 @pytest.fixture
@@ -78,9 +79,9 @@ def test_a_local_run_reads_and_changes_no_environment(tmp_path, monkeypatch):
 def test_a_line_torn_by_a_kill_is_left_out_then_repaired(tmp_path, kills):
     storage = LocalStorage(tmp_path)
     storage.write_bytes("h.jsonl", b'{"id": 1}\n{"id": 2, "ty')
-    writer = _HistoryWriter(storage, "h.jsonl", Faults())
+    writer = HistoryWriter(storage, "h.jsonl", Faults())
     assert storage.read_bytes("h.jsonl") == b'{"id": 1}\n'
     writer.append({"id": 2})
-    torn = _HistoryWriter(storage, "h.jsonl", Faults.parse("Executor:kill@history"))
+    torn = HistoryWriter(storage, "h.jsonl", Faults.parse("Executor:kill@history"))
     torn.append({"id": 3, "type": "TaskScheduled"})  # the kill is recorded, not sent: the append goes on
     assert storage.read_bytes("h.jsonl").startswith(b'{"id": 1}\n{"id": 2}\n{"id": 3, "ty')
