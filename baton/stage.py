@@ -32,15 +32,16 @@ from pyspark.sql.types import StructType
 
 import conf
 from baton import logs, paths
-from baton.errors import ArgumentError, BatonError, InjectedFault, MissingInputError
+from baton.errors import ArgumentError, BatonError, MissingInputError
+from baton.faults import Faults
 from baton.lineage import StageLineage
 from baton.parquet_footer import normalize_encodings
 from baton.spark import get_spark
 from baton.storage import Storage, read_json, storage_for, write_json
+from baton.warehouse import replace_partitions
 
 CONTRACT_REQUIRED = ("execution-id", "current-stage")
 CONTRACT_OPTIONAL = ("workflow-bucket", "previous-stage", "initial-data", "warehouse")
-FAULTS_ENV = "BATON_FAULTS"
 log = logging.getLogger("baton.stage")
 
 
@@ -124,8 +125,9 @@ class StageContext:
     """One stage of one execution: reads committed inputs, commits outputs atomically."""
 
     def __init__(self, spark: SparkSession, args: Mapping[str, str], job: str,
-                 storage: Storage | None = None):
+                 storage: Storage | None = None, faults: Faults | None = None):
         self.spark = spark
+        self.faults = faults or Faults()
         self.job = job
         self.args = dict(args)
         self.current_stage = paths.validate_name(args["current-stage"], "stage name")
@@ -203,7 +205,7 @@ class StageContext:
             except BaseException:
                 self.storage.delete_prefix(staged)
                 raise
-        check_fault(self.current_stage, "before-commit")
+        self.faults.check(self.current_stage, f"{kind}-staged")
         return self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality, read)
 
     def pass_through(self, dataset: str, stage: str | None = None, kind: str = "output",
@@ -221,7 +223,7 @@ class StageContext:
         self.require_committed(key, source)
         staged = self.paths.staging(self.token, kind, dataset)
         self._copy_data_files(key, staged)
-        check_fault(self.current_stage, "before-commit")
+        self.faults.check(self.current_stage, f"{kind}-staged")
         manifest = self._commit(staged, self.paths.dataset(kind, dataset), dataset, kind, quality)
         if all(read != key for _, read in self._reads):  # an input, as if read
             self._reads.append((StructType.fromJson(manifest["schema"]), key))
@@ -252,9 +254,12 @@ class StageContext:
             self.storage.delete(paths.success_key(final))
             self.storage.move_prefix(final, previous)
         self.storage.move_prefix(staged, final)
+        self.faults.check(self.current_stage, f"{kind}-moved")
         write_json(self.storage, paths.manifest_key(final), manifest)
+        self.faults.check(self.current_stage, f"{kind}-manifest")
         write_json(self.storage, paths.success_key(final), {"token": self.token, "rows": rows})
         self.storage.delete_prefix(previous)
+        self.faults.check(self.current_stage, f"{kind}-committed")
         self.committed[f"{kind}/{dataset}"] = manifest
         return manifest
 
@@ -265,8 +270,8 @@ class StageContext:
 
         Each partition is written whole under staging (one file, rows in a fixed order, a fixed
         file name and, locally, a normalized footer, so a rerun writes identical bytes), then
-        swapped into place.
-        Partitions this execution did not produce are never touched. The stage's own
+        swapped into place under the table's lock, and the table committed whole (see
+        :mod:`baton.warehouse`). Partitions this execution did not produce are never touched. The stage's own
         ``output/{table}/`` records what was loaded (manifest and ``_SUCCESS``, no data).
         """
         staged = f"{self.paths.staging_root}/{self.token}/warehouse/{table}"
@@ -282,11 +287,8 @@ class StageContext:
                 self.storage.move(key, name)
                 if not self.bucket.is_s3:  # reproducible bytes (see baton.parquet_footer)
                     normalize_encodings(Path(self.bucket.root, name))
-            previous = f"{self.paths.staging_root}/{self.token}/previous/{table}/{part}"
-            if self.storage.list_keys(f"{target}/{part}"):
-                self.storage.move_prefix(f"{target}/{part}", previous)
-            self.storage.move_prefix(f"{staged}/{part}", f"{target}/{part}")
-            self.storage.delete_prefix(previous)
+        replace_partitions(self.storage, staged, target, partitions, self.token,
+                           after_each=lambda: self.faults.check(self.current_stage, "partition-replaced"))
         rows = df.sparkSession.read.parquet(*[self.bucket.uri(f"{target}/{p}") for p in partitions]).count() \
             if partitions else 0
         record = {"executionId": self.execution_id, "stage": self.current_stage, "job": self.job,
@@ -327,38 +329,6 @@ def _commit_problem(storage: Storage, key: str) -> str | None:
     return f"lacks {len(missing)} file(s) its _manifest.json lists: {missing[:3]}" if missing else None
 
 
-def check_fault(stage: str, point: str) -> None:
-    """Fail or pause on purpose where ``BATON_FAULTS`` asks (see docs/operations.md).
-
-    ``BATON_FAULTS="Conform:fail"`` fails the stage at start; ``Conform:fail-once`` fails
-    its first attempt only (needs ``BATON_FAULTS_STATE``, a directory to remember attempts);
-    ``Conform:pause-before-commit=30`` sleeps 30 s after writing staging, before the commit.
-    """
-    for entry in filter(None, (e.strip() for e in os.environ.get(FAULTS_ENV, "").split(","))):
-        where, _, what = entry.partition(":")
-        action, _, arg = what.partition("=")
-        if where != stage:
-            continue
-        if point == "start" and action == "fail":
-            raise InjectedFault(f"injected failure ({FAULTS_ENV}={entry})", stage=stage)
-        if point == "start" and action == "fail-once" and _first_attempt(stage):
-            raise InjectedFault(f"injected failure on the first attempt ({FAULTS_ENV}={entry})", stage=stage)
-        if point == "before-commit" and action == "pause-before-commit":
-            time.sleep(float(arg or 30))
-
-
-def _first_attempt(stage: str) -> bool:
-    state_dir = os.environ.get("BATON_FAULTS_STATE")
-    if not state_dir:
-        raise ArgumentError("fail-once needs BATON_FAULTS_STATE (a directory) to count attempts", stage=stage)
-    marker = os.path.join(state_dir, f"{stage}.failed-once")
-    if os.path.exists(marker):
-        return False
-    os.makedirs(state_dir, exist_ok=True)
-    open(marker, "w").close()
-    return True
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -378,18 +348,22 @@ def _glue_job(spark: SparkSession, args: Mapping[str, str]) -> Any:
 
 
 def run_stage(spec: JobSpec, argv: Sequence[str] | None = None, spark: SparkSession | None = None,
-              storage: Storage | None = None) -> StageContext:
-    """Run one stage job in this process. Raises ``BatonError`` on bad input or arguments."""
+              storage: Storage | None = None, faults: Faults | None = None) -> StageContext:
+    """Run one stage job in this process. Raises ``BatonError`` on bad input or arguments.
+
+    ``faults``: what to inject (see :mod:`baton.faults`); a job started on its own reads ``BATON_FAULTS``.
+    """
     argv = list(sys.argv if argv is None else argv)
     args = parse_job_args(argv, spec)
     settings = conf.load()
+    faults = Faults.from_environment(os.environ) if faults is None else faults
     spark = spark or get_spark(f"baton-{spec.name}", settings.spark)
-    ctx = StageContext(spark, args, spec.name, storage=storage)
+    ctx = StageContext(spark, args, spec.name, storage=storage, faults=faults)
     glue_job = _glue_job(spark, args)
     lineage = StageLineage(ctx, settings.lineage)
     lineage.start()
     try:
-        check_fault(ctx.current_stage, "start")
+        faults.check(ctx.current_stage, "start")
         spec.body(ctx)
     except BaseException as err:
         lineage.fail(err)

@@ -37,6 +37,7 @@ class ObjectStat:
 class Storage(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
+    def create_exclusive(self, key: str, data: bytes) -> bool: ...
     def append_line(self, key: str, line: str) -> None: ...
     def exists(self, key: str) -> bool: ...
     def stat(self, key: str) -> ObjectStat: ...
@@ -84,6 +85,26 @@ class LocalStorage:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Write ``data`` at ``key`` only if nothing is there, in one atomic step; False if something was.
+
+        The bytes go to a temporary file first, then ``link`` publishes them whole: it fails on an
+        existing name, so of two processes creating one key at the same moment exactly one succeeds.
+        """
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        return True
 
     def append_line(self, key: str, line: str) -> None:
         path = self._path(key)
@@ -177,6 +198,19 @@ class S3Storage:
     def write_bytes(self, key: str, data: bytes) -> None:
         with self._errors("PutObject", self._key(key)):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """A conditional PutObject (``If-None-Match: *``): S3 refuses it when the key exists; False then."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+        except ClientError as err:
+            # 412 when the key exists; 409 when another conditional write of it is in flight
+            if err.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
 
     def append_line(self, key: str, line: str) -> None:
         # S3 has no append: read, extend, put. Notifications are rare and tiny.

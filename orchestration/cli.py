@@ -42,6 +42,7 @@ from typing import Any
 import conf
 from baton import logs, paths
 from baton.errors import ArgumentError, BatonError
+from baton.faults import Faults
 from baton.spark import get_spark
 from baton.storage import read_json
 from orchestration import check, pipelines
@@ -341,7 +342,8 @@ def _runner(args: argparse.Namespace, pipeline: str, query_language: str = "json
     settings = conf.load(args.env)
     if getattr(args, "master", None):
         settings = replace(settings, spark=replace(settings.spark, master=args.master))
-    return LocalRun(pipelines.get(pipeline), settings, args.workflow_bucket, query_language=query_language)
+    return LocalRun(pipelines.get(pipeline), settings, args.workflow_bucket, query_language=query_language,
+                    faults=Faults.from_environment(os.environ))
 
 
 def _local_executions(args: argparse.Namespace) -> LocalExecutions:

@@ -2,7 +2,7 @@
 
 Each handler does locally what the AWS integration does, and answers in the same shape:
 
-- ``glue:startJobRun.sync``: runs the Glue job's module ``main()`` in this process's one
+- ``glue:startJobRun.sync``: runs the Glue job's module (its ``SPEC``) in this process's one
   SparkSession; returns a GetJobRun-shaped ``JobRun``.
 - ``elasticmapreduce:addStep.sync``: reads the ``spark-submit`` arguments of the
   command-runner step and runs that job the same way; returns a DescribeStep-shaped result.
@@ -35,6 +35,8 @@ from typing import Any
 
 from baton import paths
 from baton.errors import BatonError
+from baton.faults import Faults
+from baton.stage import run_stage
 from baton.storage import Storage
 from orchestration.asl.errors import TASK_FAILED, TaskFailure
 from orchestration.generate import (
@@ -73,12 +75,13 @@ class JobFailure:
 
 @dataclass
 class LocalHandlers:
-    """The handlers of one local run: the jobs they may run and where the bucket is."""
+    """The handlers of one local run: the jobs they may run, where the bucket is, the faults to inject."""
 
     jobs: dict[str, Job]
     bucket: paths.WorkflowBucket
     storage: Storage
     echo: Callable[[str], None] = print
+    faults: Faults = field(default_factory=Faults)
     attempts: list[JobAttempt] = field(default_factory=list)
     clusters: dict[str, str] = field(default_factory=dict)  # cluster id -> WAITING | TERMINATED
 
@@ -155,13 +158,13 @@ class LocalHandlers:
         return self.jobs[name]
 
     def _run(self, job: Job, argv: list[str], engine: str) -> tuple[JobFailure | None, float]:
-        """Run the job's ``main(argv)`` here; return (how it failed or None, seconds)."""
+        """Run the job module's ``SPEC`` here, as its ``main(argv)`` would; return (how it failed or None, seconds)."""
         stage = _arg(argv, "--current-stage") or job.name
         module = importlib.import_module(f"jobs.{job.module}")
         started = time.monotonic()
         failure = None
         try:
-            module.main(argv)
+            run_stage(module.SPEC, argv, faults=self.faults)
         except BatonError as err:
             failure = JobFailure(type(err).__name__, f"{type(err).__name__}: {err}")
         except Exception as err:  # a job bug: report it the way a Glue job run would

@@ -6,30 +6,39 @@ is under ``executions/{id}/``:
 
     _definition.asl.json   the definition that ran (the same one ``baton asl`` prints)
     _execution.json        status, input, start and stop of each run (start, then resumes); the
-                           failed state, its error and the job's message when a run failed
-    _history.jsonl         Step Functions-shaped history events of every run
+                           failed state, its error and the job's message when a run failed; while a
+                           run goes on, its owner (pid, host, heartbeat)
+    _history.jsonl         Step Functions-shaped history events of every run, appended as they happen
     _notifications.jsonl   what sns:publish sent
+    _runs/N.json           the claim of the N-th resume (an exclusive create: one resume at a time)
+
+A start creates ``_execution.json`` exclusively: of two starts of one id, one is refused. The record is
+rewritten whole and atomically; the owner refreshes its heartbeat (see :mod:`orchestration.execution_record`). An
+execution whose record says RUNNING but whose owner is dead (killed, or silent for ``LEASE_TTL``) is
+described as ABORTED, with the stage that was running; it can be resumed from that stage. See
+docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from baton import paths
+from baton import lease, paths
 from baton.errors import BatonError
+from baton.faults import Faults
 from baton.spark import get_spark
-from baton.stage import FAULTS_ENV
-from baton.storage import Storage, read_json, storage_for, write_json
+from baton.storage import Storage, read_json, storage_for
 from conf.settings import Settings
+from orchestration import pipelines
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
+from orchestration.execution_record import LEASE_TTL, ExecutionLease, HistoryWriter, json_bytes
 from orchestration.failure import Failure, failure_of, job_message
 from orchestration.generate import Deployment, generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
@@ -39,6 +48,8 @@ from quality.verdict import Verdict
 DEFINITION = "_definition.asl.json"
 EXECUTION = "_execution.json"
 HISTORY = "_history.jsonl"
+RUNS = "_runs"
+_CURRENT_STAGE = re.compile(r'"--current-stage"[:,]"([A-Za-z0-9_-]+)"')
 
 
 class RunRefused(BatonError):
@@ -104,19 +115,50 @@ class LocalExecutions:
         self.storage: Storage = storage_for(self.bucket)
 
     def describe(self, execution_id: str) -> dict[str, Any]:
+        """The execution's record; RUNNING with a dead owner is ABORTED, failed in the stage that was running."""
         key = self._key(execution_id, EXECUTION)
         if not self.storage.exists(key):
             raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
-        return read_json(self.storage, key)
+        return self._alive_or_aborted(read_json(self.storage, key))
 
-    def history(self, execution_id: str) -> list[dict[str, Any]]:
-        self.describe(execution_id)
-        text = self.storage.read_bytes(self._key(execution_id, HISTORY)).decode()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    def _alive_or_aborted(self, record: dict[str, Any]) -> dict[str, Any]:
+        owner = record.get("owner")
+        why = lease.death(owner, LEASE_TTL) if record.get("status") == "RUNNING" and owner else None
+        if why is None:
+            return record
+        stage = self._running_stage(record)
+        outcome = {"status": "ABORTED", "stopDate": owner["heartbeat"], "failedState": stage, "error": "OwnerDied",
+                   "cause": f"{why} while stage {stage} ran; resume with: baton resume {record['executionId']} "
+                            f"--from {stage}"}
+        record["runs"][-1] |= outcome
+        return record | outcome
+
+    def _running_stage(self, record: dict[str, Any]) -> str:
+        """The stage of the last task the last run scheduled (else the stage that run started at)."""
+        first = pipelines.get(record["pipeline"]).extraction.name
+        stage = first
+        for event in self.history(record["executionId"], describe=False):
+            if event["type"] == "ExecutionStarted":  # a run starts at its resumeFromStage, if any
+                started = json.loads(event["executionStartedEventDetails"]["input"])
+                stage = started.get("resumeFromStage") or first
+            found = _CURRENT_STAGE.search(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
+            if found:
+                stage = found.group(1)
+        return stage
+
+    def history(self, execution_id: str, describe: bool = True) -> list[dict[str, Any]]:
+        """Every run's events; a last line torn by a kill is left out (the next run's first append repairs it)."""
+        if describe:
+            self.describe(execution_id)
+        key = self._key(execution_id, HISTORY)
+        if not self.storage.exists(key):
+            return []
+        lines = self.storage.read_bytes(key).decode().split("\n")
+        return [json.loads(line) for line in lines[:-1] if line.strip()]  # after the last newline: torn or ""
 
     def list(self) -> list[dict[str, Any]]:
         keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
-        return [read_json(self.storage, k) for k in sorted(keys)]
+        return [self._alive_or_aborted(read_json(self.storage, k)) for k in sorted(keys)]
 
     @staticmethod
     def _key(execution_id: str, name: str) -> str:
@@ -128,9 +170,10 @@ class LocalRun(LocalExecutions):
 
     def __init__(self, pipeline: Pipeline, settings: Settings, workflow_bucket: str | None = None,
                  clock: Clock | None = None, echo: Callable[[str], None] | None = None,
-                 query_language: str = "jsonpath"):
+                 query_language: str = "jsonpath", faults: Faults | None = None):
         super().__init__(settings, workflow_bucket)
         self.pipeline = pipeline
+        self.faults = (faults or Faults()).owning_state()
         self.query_language = query_language  # which form of the generated definition runs
         self.clock = clock or RealClock(settings.retry.wait_factor)
         self.echo = echo or logging.getLogger("baton.local").info
@@ -138,28 +181,39 @@ class LocalRun(LocalExecutions):
     # -- public --------------------------------------------------------------------------
     def start(self, input: dict[str, Any], execution_id: str) -> RunSummary:
         paths.validate_name(execution_id, "execution id")
-        if self.storage.exists(self._key(execution_id, EXECUTION)):
-            raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
-                             f"{self.bucket}; choose another --execution-id, or resume it")
         return self._run(execution_id, dict(input), resume_from=None)
 
     def resume(self, execution_id: str, stage: str) -> RunSummary:
         record = self.describe(execution_id)
+        if record["status"] == "RUNNING":
+            owner = record.get("owner") or {}
+            raise RunRefused(f"ExecutionNotRedrivable: execution {execution_id!r} is running (owner pid "
+                             f"{owner.get('pid')} on host {owner.get('host')}, heartbeat {owner.get('heartbeat')}); "
+                             "resume it once it has stopped")
         input = self.resume_input(execution_id, stage, record["runs"][0]["input"])
         return self._run(execution_id, input, resume_from=stage)
 
     def resume_input(self, execution_id: str, stage: str, first_input: dict[str, Any]) -> dict[str, Any]:
-        """The input that re-enters ``execution_id`` at ``stage`` (also on AWS), once its input is committed."""
+        """The input that re-enters ``execution_id`` at ``stage`` (also on AWS), once its input is committed.
+
+        The extraction stage (``Ingest``) reads only the raw data: resuming there runs the whole pipeline again.
+        """
+        input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
+        input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
+        if stage == self.pipeline.extraction.name:
+            return input
         try:
             target = self.pipeline.stage(stage)
         except KeyError:
-            names = [s.name for s in self.pipeline.all_stages()]
+            names = [self.pipeline.extraction.name] + [s.name for s in self.pipeline.all_stages()]
             raise RunRefused(f"pipeline {self.pipeline.name} has no stage {stage!r}; stages: {names}") from None
-        input = {k: v for k, v in first_input.items() if k not in ("resumeFromStage", "gated")}
-        input |= {"execution": {"id": execution_id}, "resumeFromStage": stage}
         gate = self.pipeline.gate_of(target)
         reads = target.previous
-        if gate is not None:
+        if gate is not None and gate.correction is target:
+            # The correction reads the gate's own outputs; the Resume Choice wants $.gated present, and
+            # the correction's Passed state sets it.
+            input["gated"] = {gate.name: gate.name}
+        elif gate is not None:
             reads = self._gate_output(execution_id, gate.name, gate.correction.name)
             input["gated"] = {gate.name: reads}
         if reads is not None:
@@ -204,9 +258,12 @@ class LocalRun(LocalExecutions):
         definition = generate(self.pipeline, self.deployment)
         self.storage.write_bytes(self._key(child_id, DEFINITION), to_json(definition).encode())
         start = child.start_date.isoformat(timespec="milliseconds")
-        record = self._record(child_id, {"input": child.input, "resumeFrom": None, "status": "RUNNING",
-                                         "startDate": start})
-        self._finish(child_id, record, child, failure_of(child.history))
+        record = self._new_record(child_id, {"input": child.input, "resumeFrom": None, "status": "RUNNING",
+                                             "startDate": start})
+        for event in child.history:
+            self.storage.append_line(self._key(child_id, HISTORY), json.dumps(event, default=str))
+        self._finish(ExecutionLease(self.storage, self._key(child_id, EXECUTION), record), child,
+                     failure_of(child.history))
 
     # -- running -------------------------------------------------------------------------
     def _run(self, execution_id: str, input: dict[str, Any], resume_from: str | None) -> RunSummary:
@@ -223,16 +280,22 @@ class LocalRun(LocalExecutions):
                  resume_from: str | None) -> tuple[Execution, LocalHandlers, float]:
         """Run ``definition`` with the local handlers, recording the run; the execution, handlers, seconds."""
         machine = load_definition(definition, name=f"baton-{self.pipeline.name}")
-        self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
-        handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo)
-        get_spark(f"baton-{self.pipeline.name}", self.settings.spark)
         run = {"input": input, "resumeFrom": resume_from, "status": "RUNNING", "startDate": _iso(self.clock)}
-        record = self._record(execution_id, run)
+        claimed = self._claim_new(execution_id, run) if resume_from is None else self._claim_resume(execution_id, run)
+        self.storage.write_bytes(self._key(execution_id, DEFINITION), to_json(definition).encode())
+        handlers = LocalHandlers(self.pipeline.jobs(), self.bucket, self.storage, echo=self.echo, faults=self.faults)
+        get_spark(f"baton-{self.pipeline.name}", self.settings.spark)
         progress = _Progress(self.echo, time.monotonic())
-        with _fault_state():
+        history = HistoryWriter(self.storage, self._key(execution_id, HISTORY), self.faults)
+
+        def on_event(event: dict[str, Any]) -> None:
+            history.append(event)
+            progress.on_event(event)
+
+        with ExecutionLease(self.storage, self._key(execution_id, EXECUTION), claimed, self.faults) as held:
             execution = machine.execute(input, name=execution_id, handlers=handlers.registry(), clock=self.clock,
-                                        on_event=progress.on_event, buckets=self._buckets())
-        self._finish(execution_id, record, execution, failure_of(execution.history))
+                                        on_event=on_event, buckets=self._buckets())
+            self._finish(held, execution, failure_of(execution.history))
         return execution, handlers, progress.elapsed()
 
     def _buckets(self) -> dict[str, Storage]:
@@ -240,26 +303,40 @@ class LocalRun(LocalExecutions):
         whole = replace(self.bucket, prefix="")
         return {self.bucket.root: self.storage if whole == self.bucket else storage_for(whole)}
 
-    def _record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
-        key = self._key(execution_id, EXECUTION)
-        record = read_json(self.storage, key) if self.storage.exists(key) else {
-            "executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
-            "startDate": run["startDate"], "runs": []}  # the execution's start; each run keeps its own
-        record["runs"].append(run)
-        record |= {"status": "RUNNING", "stopDate": None}
-        write_json(self.storage, key, record)
+    def _new_record(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        return {"executionId": execution_id, "pipeline": self.pipeline.name, "workflowBucket": str(self.bucket),
+                "startDate": run["startDate"],  # the execution's start; each run keeps its own
+                "runs": [run], "status": "RUNNING", "stopDate": None}
+
+    def _claim_new(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        """The record of a new execution, created atomically: of two starts of one id, one is refused."""
+        record = self._new_record(execution_id, run) | {"owner": lease.owner()}
+        if not self.storage.create_exclusive(self._key(execution_id, EXECUTION), json_bytes(record)):
+            raise RunRefused(f"ExecutionAlreadyExists: execution {execution_id!r} already exists in "
+                             f"{self.bucket}; choose another --execution-id, or resume it")
         return record
 
-    def _finish(self, execution_id: str, record: dict[str, Any], execution: Execution,
-                failure: Failure | None) -> None:
-        for event in execution.history:
-            self.storage.append_line(self._key(execution_id, HISTORY), json.dumps(event, default=str))
+    def _claim_resume(self, execution_id: str, run: dict[str, Any]) -> dict[str, Any]:
+        """The record with one more run, once this process holds the claim of that run (``_runs/N.json``).
+
+        A claim whose owner died before it recorded its run is taken over.
+        """
+        record = self.describe(execution_id)
+        claim = self._key(execution_id, f"{RUNS}/{len(record['runs'])}.json")
+        while not self.storage.create_exclusive(claim, json_bytes(lease.owner())):
+            holder = read_json(self.storage, claim)
+            if lease.death(holder, LEASE_TTL) is None:
+                raise RunRefused(f"ExecutionNotRedrivable: another resume of execution {execution_id!r} is starting "
+                                 f"(pid {holder['pid']} on host {holder['host']})")
+            self.storage.delete(claim)
+        record["runs"].append(run)
+        return record | {"status": "RUNNING", "stopDate": None, "owner": lease.owner()}
+
+    def _finish(self, held: ExecutionLease, execution: Execution, failure: Failure | None) -> None:
         stop = execution.stop_date.isoformat(timespec="milliseconds")
         outcome = {"status": execution.status, "stopDate": stop, "failedState": failure and failure.state,
                    "error": failure and failure.error, "cause": failure and failure.cause}
-        record["runs"][-1] |= outcome
-        record |= outcome
-        write_json(self.storage, self._key(execution_id, EXECUTION), record)
+        held.finish(outcome)
 
     def _write_report(self, execution_id: str) -> None:
         """The execution's HTML report; a report that cannot be written never fails the run."""
@@ -343,21 +420,6 @@ class _Progress:
             self.echo(f"{at} ! task failed: {details.get('error')}: {str(job_message(details.get('cause')))[:300]}")
         elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             self.echo(f"{at} {kind}")
-
-
-class _fault_state:
-    """Give BATON_FAULTS's fail-once a place to count attempts for the length of a run."""
-
-    def __enter__(self) -> None:
-        self.made = None
-        if os.environ.get(FAULTS_ENV) and not os.environ.get("BATON_FAULTS_STATE"):
-            self.made = tempfile.TemporaryDirectory(prefix="baton-faults-")
-            os.environ["BATON_FAULTS_STATE"] = self.made.name
-
-    def __exit__(self, *exc: object) -> None:
-        if self.made is not None:
-            del os.environ["BATON_FAULTS_STATE"]
-            self.made.cleanup()
 
 
 def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | None = None) -> dict[str, Any]:
