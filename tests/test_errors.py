@@ -16,6 +16,7 @@ from baton.errors import (
     SettingError,
 )
 from orchestration import cli, pipelines
+from orchestration.cli import executions
 from orchestration.deploy.remote import ExecutionNotFound
 from orchestration.generate import ExpressNotAllowed
 from orchestration.local import RunRefused
@@ -68,7 +69,7 @@ def test_the_cli_lets_a_bug_show_its_traceback(monkeypatch):
     def broken(_args):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "cmd_list", broken)
+    monkeypatch.setattr(executions, "cmd_list", broken)
     with pytest.raises(KeyError, match="a bug"):
         cli.main(["list"])
 
