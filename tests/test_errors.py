@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from baton import paths
@@ -78,3 +80,32 @@ def test_deploying_without_an_environment_names_the_argument(monkeypatch, capsys
     monkeypatch.delenv("BATON_ENV", raising=False)
     assert cli.main(["synth", "flights"]) == 2
     assert capsys.readouterr().err.startswith("error: argument --env: missing: say which environment to deploy")
+
+
+def test_an_input_that_is_not_json_is_refused_by_the_cli(tmp_path, capsys):
+    assert cli.main(["--workflow-bucket", str(tmp_path), "run", "flights", "--input", "{bad"]) == 2
+    assert capsys.readouterr().err.startswith("error: --input is not JSON: Expecting property name")
+
+
+def test_an_input_json_cannot_carry_is_refused_before_the_run_is_recorded(tmp_path, capsys):
+    bucket = tmp_path / "wf"
+    assert cli.main(["--workflow-bucket", str(bucket), "run", "flights", "--input", '{"limit": NaN}']) == 2
+    assert capsys.readouterr().err.startswith("error: argument --input: the execution input is not JSON: ")
+    assert not bucket.exists()
+
+
+def test_an_input_over_256_kib_is_refused_before_the_run_is_recorded(tmp_path, capsys):
+    bucket = tmp_path / "wf"
+    big = tmp_path / "input.json"
+    big.write_text(json.dumps({"initialData": {"note": "x" * 262_144}}))
+    assert cli.main(["--workflow-bucket", str(bucket), "run", "flights", "--input", f"@{big}"]) == 2
+    assert capsys.readouterr().err == ("error: argument --input: the execution input is 262171 bytes of JSON; "
+                                       "Step Functions accepts at most 262144 bytes (256 KiB)\n")
+    assert not bucket.exists()
+
+
+def test_an_input_file_that_cannot_be_read_is_named(tmp_path, capsys):
+    missing = tmp_path / "missing.json"
+    assert cli.main(["--workflow-bucket", str(tmp_path), "run", "flights", "--input", f"@{missing}"]) == 2
+    assert capsys.readouterr().err == (f"error: argument --input, file {missing}: cannot read the input file: "
+                                       "No such file or directory\n")

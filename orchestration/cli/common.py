@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import conf
 from baton.errors import ArgumentError
 from orchestration import pipelines
+from orchestration.asl.payload import InvalidExecutionInput, execution_input_json
 
 if TYPE_CHECKING:
     from orchestration.local import LocalExecutions, LocalRun
@@ -73,19 +74,27 @@ def spark(args: argparse.Namespace, name: str) -> Any:
 
 
 def read_input(raw: str | None) -> dict[str, Any]:
-    """The execution input ``--input`` gives: JSON, or ``@file``."""
+    """The execution input ``--input`` gives (JSON, or ``@file``), refused here when StartExecution would refuse it."""
     from orchestration.local import RunRefused
 
     if raw is None:
         return {"initialData": {}}
-    text = Path(raw[1:]).read_text() if raw.startswith("@") else raw
+    try:
+        text = Path(raw[1:]).read_text() if raw.startswith("@") else raw
+    except OSError as err:
+        raise RunRefused(f"cannot read the input file: {err.strerror}", argument="--input", path=raw[1:]) from None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
         raise RunRefused(f"--input is not JSON: {err}") from None
     if not isinstance(value, dict):
         raise RunRefused("--input must be a JSON object, e.g. '{\"initialData\": {\"format\": \"csv\"}}'")
-    return execution_input(value)
+    input = execution_input(value)
+    try:
+        execution_input_json(input)
+    except InvalidExecutionInput as err:
+        raise RunRefused(str(err), argument="--input") from None
+    return input
 
 
 # The execution input keys the generated definition reads; any other key is a job parameter.
