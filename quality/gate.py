@@ -26,9 +26,10 @@ from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from baton.errors import SettingError
 from quality.compiled import CompiledEvaluator
 from quality.evaluators import Evaluator, GreatExpectationsEvaluator
-from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
+from quality.predicates import ROW_LEVEL_TYPES, PredicateError, unexpected_condition
 from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite
 
@@ -53,7 +54,7 @@ def default_evaluator(name: str | None = None) -> Evaluator:
     """
     name = name or os.environ.get(EVALUATOR_ENV) or "compiled"
     if name not in EVALUATORS:
-        raise ValueError(f"unknown gate evaluator {name!r} (from {EVALUATOR_ENV}?); choose one of {EVALUATORS}")
+        raise SettingError(f"unknown gate evaluator {name!r}; choose one of {list(EVALUATORS)}", setting=EVALUATOR_ENV)
     if name not in _evaluators:
         if name == "great_expectations":
             _evaluators[name] = GreatExpectationsEvaluator()
@@ -222,9 +223,9 @@ def routed_conditions(suite: Suite, parameters: Mapping[str, Any], df: DataFrame
             continue
         try:
             condition = unexpected_condition(exp.type, kwargs, df.schema)
-        except ValueError as exc:
+        except PredicateError as exc:
             where = f"suite {suite.name!r} ({suite.source}): expectation {exp.name!r}"
-            raise ValueError(f"{where}: {exc}") from exc
+            raise PredicateError(f"{where}: {exc}") from exc
         if condition is not None:
             conditions.append((exp.name, condition))
     try:

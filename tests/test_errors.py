@@ -17,13 +17,13 @@ from baton.errors import (
     MissingInputError,
     SettingError,
 )
-from orchestration import cli, pipelines
+from orchestration import check, cli, pipelines
 from orchestration.cli import executions
 from orchestration.deploy.remote import ExecutionNotFound
 from orchestration.generate import ExpressNotAllowed
 from orchestration.local import RunRefused
 from orchestration.pipeline import DeclarationError, UnknownPipeline
-from quality.suite import SuiteError
+from quality.suite import SuiteError, suite_from_dict
 
 
 @pytest.mark.parametrize(("error", "text"), [
@@ -109,3 +109,42 @@ def test_an_input_file_that_cannot_be_read_is_named(tmp_path, capsys):
     assert cli.main(["--workflow-bucket", str(tmp_path), "run", "flights", "--input", f"@{missing}"]) == 2
     assert capsys.readouterr().err == (f"error: argument --input, file {missing}: cannot read the input file: "
                                        "No such file or directory\n")
+
+
+@pytest.fixture
+def tiny_parquet(spark, tmp_path):
+    path = tmp_path / "tiny.parquet"
+    spark.createDataFrame([(1, 2.0)], "id long, x double").write.parquet(str(path))
+    return str(path)
+
+
+def test_a_suite_naming_a_column_the_data_lacks_names_suite_file_and_expectation(tiny_parquet, capsys):
+    assert cli.main(["check", "tpch_validate_region", tiny_parquet]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: suite 'tpch_validate_region' (quality/suites/tpch_validate_region.json): "
+                          "expectation '")
+    assert "unknown column(s)" in err
+
+
+def _warn_only_suite(exp_type, **kwargs):
+    return suite_from_dict({"name": "bad", "expectations": [
+        {"type": exp_type, "kwargs": kwargs, "meta": {"baton": {"name": "bounds", "on_fail": "warn"}}}]},
+        source="quality/suites/bad.json")
+
+
+def test_a_suite_great_expectations_rejects_names_suite_and_expectation(tiny_parquet, monkeypatch, capsys):
+    monkeypatch.setattr(check, "load", lambda name: _warn_only_suite("expect_column_values_to_be_between",
+                                                                     column="x", mostly=2))
+    assert cli.main(["check", "bad", tiny_parquet]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: suite 'bad' (quality/suites/bad.json): expectation 'bounds' (expect_column_values_to_be_between): "
+        "Great Expectations rejects its configuration: ")
+
+
+def test_an_unknown_gate_evaluator_names_the_variable(tiny_parquet, monkeypatch, capsys):
+    monkeypatch.setattr(check, "load", lambda name: _warn_only_suite("expect_column_values_to_not_be_null",
+                                                                     column="x"))
+    monkeypatch.setenv("BATON_GATE_EVALUATOR", "pandas")
+    assert cli.main(["check", "bad", tiny_parquet]) == 2
+    assert capsys.readouterr().err == ("error: setting BATON_GATE_EVALUATOR: unknown gate evaluator 'pandas'; "
+                                       "choose one of ['compiled', 'great_expectations']\n")

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from baton.errors import SettingError
 from quality.compiled import (
     COMPILED,
     COMPILED_TYPES,
@@ -568,5 +569,5 @@ def test_compiled_is_the_default_and_ge_stays_selectable(monkeypatch):
     monkeypatch.setenv("BATON_GATE_EVALUATOR", "great_expectations")
     assert isinstance(default_evaluator(), GreatExpectationsEvaluator)
     monkeypatch.setenv("BATON_GATE_EVALUATOR", "pandas")
-    with pytest.raises(ValueError, match="unknown gate evaluator 'pandas'"):
+    with pytest.raises(SettingError, match="unknown gate evaluator 'pandas'"):
         default_evaluator()
