@@ -148,3 +148,8 @@ def test_an_unknown_gate_evaluator_names_the_variable(tiny_parquet, monkeypatch,
     assert cli.main(["check", "bad", tiny_parquet]) == 2
     assert capsys.readouterr().err == ("error: setting BATON_GATE_EVALUATOR: unknown gate evaluator 'pandas'; "
                                        "choose one of ['compiled', 'great_expectations']\n")
+
+
+def test_check_parameters_that_are_not_json_are_refused(capsys):
+    assert cli.main(["check", "tpch_validate_region", "data", "--parameters", "{min_year: 2013}"]) == 2
+    assert capsys.readouterr().err.startswith("error: argument --parameters: is not JSON: Expecting property name")

@@ -92,7 +92,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from orchestration import check
     from orchestration.local import RunRefused
 
-    parameters = json.loads(args.parameters) if args.parameters else {}
+    try:
+        parameters = json.loads(args.parameters) if args.parameters else {}
+    except json.JSONDecodeError as err:
+        raise RunRefused(f"is not JSON: {err}", argument="--parameters") from None
     if not isinstance(parameters, dict):
         raise RunRefused("--parameters must be a JSON object, e.g. '{\"min_year\": 2013}'")
     spark = common.spark(args, "baton-check")
