@@ -25,9 +25,10 @@ from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from baton.errors import ArgumentError
 from quality.compiled import CompiledEvaluator
 from quality.evaluators import Evaluator, GreatExpectationsEvaluator
-from quality.predicates import ROW_LEVEL_TYPES, unexpected_condition
+from quality.predicates import ROW_LEVEL_TYPES, PredicateError, unexpected_condition
 from quality.spark_metrics import measure
 from quality.suite import Expectation, Suite, check_with_great_expectations
 from quality.verdict import Verdict
@@ -65,7 +66,7 @@ class Evaluators:
 
 def _evaluator_name(name: str) -> str:
     if name not in EVALUATORS:
-        raise ValueError(f"unknown gate evaluator {name!r}; choose one of {EVALUATORS}")
+        raise ArgumentError(f"unknown gate evaluator {name!r}; choose one of {list(EVALUATORS)}", argument="evaluator")
     return name
 
 
@@ -231,9 +232,9 @@ def routed_conditions(suite: Suite, parameters: Mapping[str, Any], df: DataFrame
             continue
         try:
             condition = unexpected_condition(exp.type, kwargs, df.schema)
-        except ValueError as exc:
+        except PredicateError as exc:
             where = f"suite {suite.name!r} ({suite.source}): expectation {exp.name!r}"
-            raise ValueError(f"{where}: {exc}") from exc
+            raise PredicateError(f"{where}: {exc}") from exc
         if condition is not None:
             conditions.append((exp.name, condition))
     try:

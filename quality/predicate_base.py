@@ -14,8 +14,10 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from baton.errors import BatonError
 
-class PredicateError(ValueError):
+
+class PredicateError(BatonError):
     """An expectation cannot be turned into a row predicate (unknown column, unsupported type, bad kwargs)."""
 
 

@@ -5,26 +5,27 @@ import json
 import pytest
 
 from orchestration import cli
+from orchestration.cli.common import read_input
 from orchestration.local import RunRefused
 
 
 def test_a_job_parameter_at_the_top_level_is_initial_data():
-    assert cli._input('{"scaleFactor": 0.1}') == {"initialData": {"scaleFactor": 0.1}}
+    assert read_input('{"scaleFactor": 0.1}') == {"initialData": {"scaleFactor": 0.1}}
 
 
 def test_the_full_form_and_the_execution_keys_are_kept():
     value = {"execution": {"id": "tpch-1"}, "resumeFromStage": "Load", "gated": {"Validate": "Validate"},
              "initialData": {"scaleFactor": 1}}
-    assert cli._input(json.dumps(value)) == value
+    assert read_input(json.dumps(value)) == value
 
 
 def test_both_forms_together_merge():
-    assert cli._input('{"initialData": {"rawPath": "raw"}, "scaleFactor": 1}') == {
+    assert read_input('{"initialData": {"rawPath": "raw"}, "scaleFactor": 1}') == {
         "initialData": {"rawPath": "raw", "scaleFactor": 1}}
 
 
 def test_no_input_is_empty_initial_data():
-    assert cli._input(None) == {"initialData": {}}
+    assert read_input(None) == {"initialData": {}}
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -35,7 +36,7 @@ def test_no_input_is_empty_initial_data():
 ])
 def test_bad_input_is_refused(raw, message):
     with pytest.raises(RunRefused, match=message):
-        cli._input(raw)
+        read_input(raw)
 
 
 @pytest.mark.parametrize(("argv", "env"), [

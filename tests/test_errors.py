@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from baton import paths
@@ -15,12 +17,13 @@ from baton.errors import (
     MissingInputError,
     SettingError,
 )
-from orchestration import cli, pipelines
+from orchestration import check, cli, pipelines
+from orchestration.cli import executions
 from orchestration.deploy.remote import ExecutionNotFound
 from orchestration.generate import ExpressNotAllowed
 from orchestration.local import RunRefused
 from orchestration.pipeline import DeclarationError, UnknownPipeline
-from quality.suite import SuiteError
+from quality.suite import SuiteError, suite_from_dict
 
 
 @pytest.mark.parametrize(("error", "text"), [
@@ -68,7 +71,7 @@ def test_the_cli_lets_a_bug_show_its_traceback(monkeypatch):
     def broken(_args):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(cli, "cmd_list", broken)
+    monkeypatch.setattr(executions, "cmd_list", broken)
     with pytest.raises(KeyError, match="a bug"):
         cli.main(["list"])
 
@@ -77,3 +80,67 @@ def test_deploying_without_an_environment_names_the_argument(monkeypatch, capsys
     monkeypatch.delenv("BATON_ENV", raising=False)
     assert cli.main(["synth", "flights"]) == 2
     assert capsys.readouterr().err.startswith("error: argument --env: missing: say which environment to deploy")
+
+
+def test_an_input_that_is_not_json_is_refused_by_the_cli(tmp_path, capsys):
+    assert cli.main(["--workflow-bucket", str(tmp_path), "run", "flights", "--input", "{bad"]) == 2
+    assert capsys.readouterr().err.startswith("error: --input is not JSON: Expecting property name")
+
+
+def test_an_input_json_cannot_carry_is_refused_before_the_run_is_recorded(tmp_path, capsys):
+    bucket = tmp_path / "wf"
+    assert cli.main(["--workflow-bucket", str(bucket), "run", "flights", "--input", '{"limit": NaN}']) == 2
+    assert capsys.readouterr().err.startswith("error: argument --input: the execution input is not JSON: ")
+    assert not bucket.exists()
+
+
+def test_an_input_over_256_kib_is_refused_before_the_run_is_recorded(tmp_path, capsys):
+    bucket = tmp_path / "wf"
+    big = tmp_path / "input.json"
+    big.write_text(json.dumps({"initialData": {"note": "x" * 262_144}}))
+    assert cli.main(["--workflow-bucket", str(bucket), "run", "flights", "--input", f"@{big}"]) == 2
+    assert capsys.readouterr().err == ("error: argument --input: the execution input is 262171 bytes of JSON; "
+                                       "Step Functions accepts at most 262144 bytes (256 KiB)\n")
+    assert not bucket.exists()
+
+
+def test_an_input_file_that_cannot_be_read_is_named(tmp_path, capsys):
+    missing = tmp_path / "missing.json"
+    assert cli.main(["--workflow-bucket", str(tmp_path), "run", "flights", "--input", f"@{missing}"]) == 2
+    assert capsys.readouterr().err == (f"error: argument --input, file {missing}: cannot read the input file: "
+                                       "No such file or directory\n")
+
+
+@pytest.fixture
+def tiny_parquet(spark, tmp_path):
+    path = tmp_path / "tiny.parquet"
+    spark.createDataFrame([(1, 2.0)], "id long, x double").write.parquet(str(path))
+    return str(path)
+
+
+def test_a_suite_naming_a_column_the_data_lacks_names_suite_file_and_expectation(tiny_parquet, capsys):
+    assert cli.main(["check", "tpch_validate_region", tiny_parquet]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: suite 'tpch_validate_region' (quality/suites/tpch_validate_region.json): "
+                          "expectation '")
+    assert "unknown column(s)" in err
+
+
+def _warn_only_suite(exp_type, **kwargs):
+    return suite_from_dict({"name": "bad", "expectations": [
+        {"type": exp_type, "kwargs": kwargs, "meta": {"baton": {"name": "bounds", "on_fail": "warn"}}}]},
+        source="quality/suites/bad.json")
+
+
+def test_a_suite_great_expectations_rejects_names_suite_and_expectation(tiny_parquet, monkeypatch, capsys):
+    monkeypatch.setattr(check, "load", lambda name: _warn_only_suite("expect_column_values_to_be_between",
+                                                                     column="x", mostly=2))
+    assert cli.main(["check", "bad", tiny_parquet]) == 2
+    assert capsys.readouterr().err.startswith(
+        "error: quality/suites/bad.json: expectation #0 ('bounds'): kwargs that expect_column_values_to_be_between "
+        "refuses: mostly: ensure this value is less than or equal to 1.0")
+
+
+def test_check_parameters_that_are_not_json_are_refused(capsys):
+    assert cli.main(["check", "tpch_validate_region", "data", "--parameters", "{min_year: 2013}"]) == 2
+    assert capsys.readouterr().err.startswith("error: argument --parameters: is not JSON: Expecting property name")

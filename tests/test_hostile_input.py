@@ -290,7 +290,8 @@ def test_an_input_over_256_kib_is_refused_before_anything_is_written(tmp_path, c
     big = json.dumps({"initialData": {"note": "x" * (256 * 1024)}})
     code, err = run_cli(["--workflow-bucket", str(tmp_path), "run", "flights", "--execution-id", "big-1",
                          "--input", big], capsys)
-    assert code == 2 and "at most 262144 bytes (256 KiB)" in err and "DataLimitExceeded" in err
+    assert code == 2 and err.startswith("error: argument --input: the execution input is ")
+    assert "bytes of JSON; Step Functions accepts at most 262144 bytes (256 KiB)" in err
     assert not (tmp_path / "executions").exists()
 
 

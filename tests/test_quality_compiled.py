@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from baton.errors import ArgumentError
 from quality.compiled import (
     COMPILED,
     COMPILED_TYPES,
@@ -569,5 +570,5 @@ def test_compiled_is_the_default_and_ge_stays_selectable():
     assert compiled.fallback is evaluators.get("great_expectations")  # one GE context per holder
     assert isinstance(Evaluators("great_expectations").get(), GreatExpectationsEvaluator)
     assert Evaluators().get() is not compiled  # no state shared between holders
-    with pytest.raises(ValueError, match="unknown gate evaluator 'pandas'"):
+    with pytest.raises(ArgumentError, match="unknown gate evaluator 'pandas'"):
         Evaluators("pandas")

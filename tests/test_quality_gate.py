@@ -16,6 +16,7 @@ from quality.gate import (
     evaluate,
     make_verdict,
 )
+from quality.predicates import PredicateError
 from quality.report import load_validation_result, render_data_docs_page
 from quality.suite import SuiteError, load_suite, suite_from_dict
 
@@ -158,7 +159,7 @@ def test_evaluate_checks_parameters_and_columns_before_validating(spark):
     df = spark.createDataFrame([("JFK",)], "dest string")
     with pytest.raises(SuiteError, match="airport_codes"):
         evaluate(df, _in_set_suite(), {}, evaluator=_NeverCalled())
-    with pytest.raises(ValueError, match=r"'dest_in_airports'.*unknown column\(s\) \['dest'\]"):
+    with pytest.raises(PredicateError, match=r"'dest_in_airports'.*unknown column\(s\) \['dest'\]"):
         evaluate(df.withColumnRenamed("dest", "origin"), _in_set_suite(), {"airport_codes": []}, _NeverCalled())
 
 

@@ -4,7 +4,7 @@ from dataclasses import fields
 
 from baton import paths
 from baton.storage import LocalStorage, write_json
-from orchestration import cli
+from orchestration.cli.executions import run_table
 from orchestration.local import RunSummary, _quality_of, stage_counts
 from orchestration.pipeline import Extraction, Stage
 from quality.verdict import Verdict
@@ -59,7 +59,7 @@ def test_the_console_shows_every_gated_dataset_also_when_the_stage_passed():
                      "orders": {"passed": True, "rows": 1_000, "failedRows": 0, "correctedRows": 0,
                                 "droppedRows": 0}}}}
     summary = RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality)
-    table = cli._table(summary)
+    table = run_table(summary)
     assert "customers: 87 of 127 rows quarantined" in table
     assert "orders: 0 of 1,000 rows quarantined" in table
 
@@ -70,7 +70,7 @@ def test_the_console_shows_rows_a_correction_dropped():
         "correctedRows": 31, "droppedRows": 31, "reason": "...",
         "datasets": {"games": {"passed": True, "rows": 34, "failedRows": 3, "correctedRows": 31, "droppedRows": 31,
                                "dropped": {"duplicate of a corrected row": 31}}}}}
-    table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
+    table = run_table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
     assert "dropped=31" in table
     assert "games: 3 of 34 rows quarantined, 31 corrected, 31 dropped (duplicate of a corrected row: 31)" in table
 
@@ -82,14 +82,14 @@ def test_the_console_shows_orphan_keys():
         "passed": True, "correctable": False, "rows": 5, "failedRows": 3, "correctableRows": 0, "correctedRows": 0,
         "droppedRows": 0, "reason": "...",
         "datasets": {"games": {"passed": True, "rows": 5, "failedRows": 3, "orphans": orphans}}}}
-    table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
+    table = run_table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, [], quality))
     assert "games: 3 of 5 rows quarantined; 3 rows whose team is not in teams.code (2 keys, e.g. XX, YY)" in table
 
 
 def test_the_console_shows_the_values_read_as_null():
     stages = [{"stage": "Ingest leagues", "engine": "glue", "rowsOut": 9, "nullsRead": {"leagues.code": 737}},
               {"stage": "Conform", "engine": "glue", "rowsOut": 9}]
-    table = cli._table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, stages, {}))
+    table = run_table(RunSummary("x-1", "p", "SUCCEEDED", "wf", 1.0, stages, {}))
     assert "  Ingest leagues: leagues.code 737" in table
 
 

@@ -32,9 +32,9 @@ task then waits on the clock until ``context.execution.send_task_success(token, 
 was never issued raises :class:`InvalidToken`, one whose task has ended :class:`TaskTimedOut`.
 
 Payloads are held to Step Functions' quota of 256 KiB of UTF-8 JSON (``States.DataLimitExceeded``):
-an execution input over it is refused (``ValueError``, as StartExecution refuses it); a task result
-over it fails the task (TaskFailed); a state's input after Parameters or its output over it fails the
-state with an error that only a Retrier or Catcher naming ``States.DataLimitExceeded`` matches. Each
+an execution input over it is refused (``InvalidExecutionInput``, as StartExecution refuses it); a
+task result over it fails the task (TaskFailed); a state's input after Parameters or its output over it
+fails the state with an error that only a Retrier or Catcher naming ``States.DataLimitExceeded`` matches. Each
 payload is measured on the JSON text the history records anyway, so the check costs no serialization.
 """
 
@@ -61,7 +61,7 @@ from orchestration.asl.errors import (
     data_limit_exceeded,
 )
 from orchestration.asl.history import NOT_TRUNCATED, EventCallback, History, dumps
-from orchestration.asl.payload import MAX_PAYLOAD_BYTES, exceeds_quota
+from orchestration.asl.payload import execution_input_json
 from orchestration.asl.state_base import Compilation, Program
 from orchestration.asl.states import compile_program
 from orchestration.asl.task_context import Handler
@@ -175,13 +175,7 @@ class _Run:
         if not _EXECUTION_NAME.fullmatch(self.name):
             raise ValueError(f"invalid execution name {self.name!r}: 1-80 characters, no spaces, brackets, "
                              "wildcards or punctuation such as \" # % \\ ^ | ~ ` $ & , ; : /")
-        try:
-            self.input_json = dumps({} if input is None else input)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"the execution input is not JSON: {error}") from None
-        if exceeds_quota(self.input_json):
-            raise ValueError(f"the execution input is {len(self.input_json.encode('utf-8'))} bytes of JSON; Step "
-                             f"Functions accepts at most {MAX_PAYLOAD_BYTES} bytes (256 KiB)")
+        self.input_json = execution_input_json(input)
         self.input = json.loads(self.input_json)
         self.clock = clock
         self.rng = rng

@@ -5,6 +5,8 @@
   ``name``. A missing path is ``States.Runtime``.
 * :class:`ResultPath`: where a result goes in the state's raw input (``null`` keeps the input).
 * :func:`exceeds_quota`: the 256 KiB quota on payloads, measured on JSON text already serialized.
+* :func:`execution_input_json`: an execution's input as StartExecution takes it, or
+  :class:`InvalidExecutionInput` as StartExecution refuses it (not JSON, over the quota).
 * :class:`Template`: a payload template (Parameters, ResultSelector, ItemSelector): keys ending in
   ``.$`` take a path, a ``$$`` context path or an intrinsic function; the others are copied.
 
@@ -37,6 +39,26 @@ def exceeds_quota(text: str) -> bool:
     if len(text) <= MAX_PAYLOAD_BYTES // 4:
         return False
     return len(text) > MAX_PAYLOAD_BYTES or len(text.encode("utf-8")) > MAX_PAYLOAD_BYTES
+
+
+class InvalidExecutionInput(ValueError):
+    """An execution input StartExecution refuses (AWS: ``InvalidExecutionInput``): not JSON, or over the quota."""
+
+
+def execution_input_json(input: Any) -> str:
+    """``input`` (``None``: ``{}``) as the compact JSON text an execution starts from.
+
+    Raises :class:`InvalidExecutionInput` for a value JSON cannot carry (``NaN``, a set) or a text
+    over :data:`MAX_PAYLOAD_BYTES`, so a caller can refuse an input before it records anything.
+    """
+    try:
+        text = dumps({} if input is None else input)
+    except (TypeError, ValueError) as error:
+        raise InvalidExecutionInput(f"the execution input is not JSON: {error}") from None
+    if exceeds_quota(text):
+        raise InvalidExecutionInput(f"the execution input is {len(text.encode('utf-8'))} bytes of JSON; Step "
+                                    f"Functions accepts at most {MAX_PAYLOAD_BYTES} bytes (256 KiB)")
+    return text
 
 
 class Selector:

@@ -8,6 +8,8 @@ from typing import Any
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 
+from baton.errors import BatonError
+
 COMPILED = "compiled"
 GREAT_EXPECTATIONS = "great_expectations"
 DATASOURCE_NAME = "baton_compiled"
@@ -16,7 +18,7 @@ _DOMAIN_COLUMN_KEYS = ("column", "column_A", "column_B")
 SPARK_ERRORS = (PySparkException, Py4JJavaError)
 
 
-class CompileError(ValueError):
+class CompileError(BatonError):
     """GE rejects an expectation's configuration (names the suite and the expectation)."""
 
 
