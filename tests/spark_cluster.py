@@ -62,7 +62,7 @@ class Cluster:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.master_ui}/json/", timeout=5) as response:
                 return int(json.load(response).get("aliveworkers", 0))
-        except OSError:
+        except (OSError, ValueError):  # not listening yet, or an empty page while the master UI starts
             return 0
 
     def wait_for_workers(self, count: int, timeout: float) -> None:
