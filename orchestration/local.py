@@ -38,9 +38,10 @@ from conf.settings import Settings
 from orchestration import pipelines
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
+from orchestration.deployment import Deployment
 from orchestration.execution_record import LEASE_TTL, ExecutionLease, HistoryWriter, json_bytes
 from orchestration.failure import Failure, failure_of, job_message
-from orchestration.generate import Deployment, generate, generate_backfill, to_json
+from orchestration.generate import generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
 from quality.verdict import Verdict

@@ -18,7 +18,8 @@ from baton.raw_source import RAW_FORMATS
 from baton.storage import read_json
 from orchestration import pipelines
 from orchestration.cli import common
-from orchestration.generate import QUERY_LANGUAGES, Deployment, generate, to_json
+from orchestration.deployment import Deployment
+from orchestration.generate import QUERY_LANGUAGES, generate, to_json
 from orchestration.views import cost, graph
 from orchestration.views.report import write_report
 
