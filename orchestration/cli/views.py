@@ -24,7 +24,7 @@ from orchestration.views import cost, graph
 from orchestration.views.report import write_report
 
 if TYPE_CHECKING:
-    from orchestration.local import LocalExecutions
+    from orchestration.executions import LocalExecutions
 
 
 def cmd_asl(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     runner = common.local_executions(args)
     settings = runner.settings
@@ -80,7 +80,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
 
 def _latest_succeeded(runner: LocalExecutions, pipeline: str) -> str:
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     done = [r for r in runner.list() if r["pipeline"] == pipeline and r["status"] == "SUCCEEDED"]
     if not done:
@@ -91,7 +91,7 @@ def _latest_succeeded(runner: LocalExecutions, pipeline: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from orchestration import check
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     try:
         parameters = json.loads(args.parameters) if args.parameters else {}
@@ -120,7 +120,7 @@ def _stage_targets(spark: Any, runner: LocalExecutions, execution_id: str, stage
                    suite: str | None) -> list[tuple[str, str, Any]]:
     """(suite, dataset, DataFrame) of each committed output of ``stage``: the suite given, else its manifest's."""
     from orchestration import check
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     stage_paths = paths.StagePaths(execution_id, stage)
     targets = []
