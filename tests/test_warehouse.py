@@ -3,7 +3,8 @@
 import pytest
 
 import conf
-from baton.stage import JobSpec, StageContext, parse_job_args
+from baton.stage import JobSpec, StageContext
+from baton.stage_args import parse_job_args
 from orchestration.deployment import Deployment
 from orchestration.generate import generate
 from orchestration.pipelines import FLIGHTS
