@@ -39,7 +39,8 @@ from baton.faults import Faults
 from baton.stage import run_stage
 from baton.storage import Storage
 from orchestration.asl.errors import TASK_FAILED, TaskFailure
-from orchestration.generate import (
+from orchestration.pipeline import Job
+from orchestration.pipeline_states import (
     EMR_ADD_STEP_SYNC,
     EMR_CREATE_CLUSTER_SYNC,
     EMR_TERMINATE_CLUSTER_SYNC,
@@ -47,7 +48,6 @@ from orchestration.generate import (
     S3_GET_OBJECT,
     SNS_PUBLISH,
 )
-from orchestration.pipeline import Job
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 

@@ -1,168 +1,35 @@
 """Run a pipeline's generated state machine on this machine, with one SparkSession.
 
 ``LocalRun.start`` generates the pipeline's ASL for the local workflow bucket, loads it into
-Baton's executor, and runs it with the local task handlers. Everything an execution leaves
-is under ``executions/{id}/``:
-
-    _definition.asl.json   the definition that ran (the same one ``baton asl`` prints)
-    _execution.json        status, input, start and stop of each run (start, then resumes); the
-                           failed state, its error and the job's message when a run failed; while a
-                           run goes on, its owner (pid, host, heartbeat)
-    _history.jsonl         Step Functions-shaped history events of every run, appended as they happen
-    _notifications.jsonl   what sns:publish sent
-    _runs/N.json           the claim of the N-th resume (an exclusive create: one resume at a time)
-
-A start creates ``_execution.json`` exclusively: of two starts of one id, one is refused. The record is
-rewritten whole and atomically; the owner refreshes its heartbeat (see :mod:`orchestration.execution_record`). An
-execution whose record says RUNNING but whose owner is dead (killed, or silent for ``LEASE_TTL``) is
-described as ABORTED, with the stage that was running; it can be resumed from that stage. See
-docs/reliability.md.
+Baton's executor, and runs it with the local task handlers. What an execution leaves under
+``executions/{id}/``, and how it is read back (ABORTED when its owner died), is in
+:mod:`orchestration.executions`; what a run reports is in :mod:`orchestration.run_summary`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from baton import lease, paths
-from baton.errors import BatonError
 from baton.faults import Faults
 from baton.spark import get_spark
 from baton.storage import Storage, read_json, storage_for
 from conf.settings import Settings
-from orchestration import pipelines
 from orchestration.asl.clock import Clock, RealClock
 from orchestration.asl.executor import Execution, load_definition
 from orchestration.execution_record import LEASE_TTL, ExecutionLease, HistoryWriter, json_bytes
+from orchestration.executions import DEFINITION, EXECUTION, HISTORY, RUNS, LocalExecutions, RunRefused
 from orchestration.failure import Failure, failure_of, job_message
-from orchestration.generate import Deployment, generate, generate_backfill, to_json
+from orchestration.generate import generate, generate_backfill, to_json
 from orchestration.handlers import LocalHandlers
 from orchestration.pipeline import Pipeline
+from orchestration.run_summary import BackfillSummary, RunSummary, quality_of, stage_counts
 from quality.verdict import Verdict
-
-DEFINITION = "_definition.asl.json"
-EXECUTION = "_execution.json"
-HISTORY = "_history.jsonl"
-RUNS = "_runs"
-_CURRENT_STAGE = re.compile(r'"--current-stage"[:,]"([A-Za-z0-9_-]+)"')
-
-
-class RunRefused(BatonError):
-    """A run or resume that would be wrong to start (duplicate id, missing outputs, unknown stage)."""
-
-
-@dataclass
-class RunSummary:
-    execution_id: str
-    pipeline: str
-    status: str
-    workflow_bucket: str
-    seconds: float
-    stages: list[dict[str, Any]]
-    quality: dict[str, dict[str, Any]]
-    error: str | None = None
-    cause: str | None = None
-    reports: dict[str, str] = field(default_factory=dict)
-    failed_state: str | None = None  # with error and cause: see orchestration.failure
-
-    def to_json(self) -> dict[str, Any]:
-        return {"executionId": self.execution_id, "pipeline": self.pipeline, "status": self.status,
-                "workflowBucket": self.workflow_bucket, "seconds": round(self.seconds, 1), "stages": self.stages,
-                "quality": self.quality, "failedState": self.failed_state, "error": self.error, "cause": self.cause,
-                "reports": self.reports}
-
-    def failure_text(self) -> str:
-        """``state Conform: InjectedFault: <the job's message>``, the error named once."""
-        message = self.cause or ""
-        said = message if message.startswith(f"{self.error}: ") else f"{self.error}: {message}"
-        return f"state {self.failed_state}: {said}" if self.failed_state else said
-
-
-@dataclass
-class BackfillSummary:
-    """A backfill: its status, and per partition the pipeline execution that ran it."""
-
-    execution_id: str
-    pipeline: str
-    status: str
-    workflow_bucket: str
-    seconds: float
-    partitions: list[dict[str, Any]]  # {"partition", "executionId", "status", "error", "cause"}
-    map_run_arn: str | None
-    results: str | None  # the ResultWriter's manifest.json
-    error: str | None = None
-    cause: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"executionId": self.execution_id, "pipeline": self.pipeline, "status": self.status,
-                "workflowBucket": self.workflow_bucket, "seconds": round(self.seconds, 1),
-                "partitions": self.partitions, "mapRunArn": self.map_run_arn, "results": self.results,
-                "error": self.error, "cause": self.cause}
-
-
-class LocalExecutions:
-    """The executions in an environment's workflow bucket, of any pipeline: what status, history and list read."""
-
-    def __init__(self, settings: Settings, workflow_bucket: str | None = None):
-        self.settings = settings
-        self.deployment = Deployment.from_settings(settings, workflow_bucket)
-        self.bucket = self.deployment.bucket
-        self.storage: Storage = storage_for(self.bucket)
-
-    def describe(self, execution_id: str) -> dict[str, Any]:
-        """The execution's record; RUNNING with a dead owner is ABORTED, failed in the stage that was running."""
-        key = self._key(execution_id, EXECUTION)
-        if not self.storage.exists(key):
-            raise RunRefused(f"ExecutionDoesNotExist: no execution {execution_id!r} in {self.bucket}")
-        return self._alive_or_aborted(read_json(self.storage, key))
-
-    def _alive_or_aborted(self, record: dict[str, Any]) -> dict[str, Any]:
-        owner = record.get("owner")
-        why = lease.death(owner, LEASE_TTL) if record.get("status") == "RUNNING" and owner else None
-        if why is None:
-            return record
-        stage = self._running_stage(record)
-        outcome = {"status": "ABORTED", "stopDate": owner["heartbeat"], "failedState": stage, "error": "OwnerDied",
-                   "cause": f"{why} while stage {stage} ran; resume with: baton resume {record['executionId']} "
-                            f"--from {stage}"}
-        record["runs"][-1] |= outcome
-        return record | outcome
-
-    def _running_stage(self, record: dict[str, Any]) -> str:
-        """The stage of the last task the last run scheduled (else the stage that run started at)."""
-        first = pipelines.get(record["pipeline"]).extraction.name
-        stage = first
-        for event in self.history(record["executionId"], describe=False):
-            if event["type"] == "ExecutionStarted":  # a run starts at its resumeFromStage, if any
-                started = json.loads(event["executionStartedEventDetails"]["input"])
-                stage = started.get("resumeFromStage") or first
-            found = _CURRENT_STAGE.search(event.get("taskScheduledEventDetails", {}).get("parameters", ""))
-            if found:
-                stage = found.group(1)
-        return stage
-
-    def history(self, execution_id: str, describe: bool = True) -> list[dict[str, Any]]:
-        """Every run's events; a last line torn by a kill is left out (the next run's first append repairs it)."""
-        if describe:
-            self.describe(execution_id)
-        key = self._key(execution_id, HISTORY)
-        if not self.storage.exists(key):
-            return []
-        lines = self.storage.read_bytes(key).decode().split("\n")
-        return [json.loads(line) for line in lines[:-1] if line.strip()]  # after the last newline: torn or ""
-
-    def list(self) -> list[dict[str, Any]]:
-        keys = [k for k in self.storage.list_keys("executions") if k.endswith(f"/{EXECUTION}")]
-        return [self._alive_or_aborted(read_json(self.storage, k)) for k in sorted(keys)]
-
-    @staticmethod
-    def _key(execution_id: str, name: str) -> str:
-        return f"{paths.execution_prefix(execution_id)}/{name}"
 
 
 class LocalRun(LocalExecutions):
@@ -382,7 +249,7 @@ class LocalRun(LocalExecutions):
         for stage in (s for s in self.pipeline.all_stages() if s.gated):
             key = paths.StagePaths(execution.name, stage.name).verdict
             if self.storage.exists(key):
-                quality[stage.name] = _quality_of(Verdict.from_json(read_json(self.storage, key)))
+                quality[stage.name] = quality_of(Verdict.from_json(read_json(self.storage, key)))
         return RunSummary(execution.name, self.pipeline.name, execution.status, str(self.bucket), seconds, rows,
                           quality, execution.error, execution.cause, self._reports(execution.name))
 
@@ -420,59 +287,6 @@ class _Progress:
             self.echo(f"{at} ! task failed: {details.get('error')}: {str(job_message(details.get('cause')))[:300]}")
         elif kind in ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             self.echo(f"{at} {kind}")
-
-
-def stage_counts(storage: Storage, execution_id: str, stage: str, only: str | None = None) -> dict[str, Any]:
-    """A stage's rows out and quarantined, summed over its committed datasets (``only``: that one) and listed.
-
-    ``{"rowsOut", "rowsQuarantined", "nullsRead", "datasets": {name: {"rowsOut", "rowsQuarantined",
-    "nullsRead"}}}`` from the manifests of datasets with ``_SUCCESS``; a sum is None when the stage
-    committed no dataset of that kind. ``nullsRead`` (``dataset.column``) keeps the columns where the
-    read turned values into null (the source's null token, or an empty field).
-    """
-    datasets: dict[str, dict[str, Any]] = {}
-    for kind, field_name in (("output", "rowsOut"), ("quarantine", "rowsQuarantined")):
-        prefix = f"{paths.StagePaths(execution_id, stage).prefix}/{kind}"
-        for key in storage.list_keys(prefix):
-            name, _, rest = key[len(prefix) + 1:].partition("/")
-            dataset_key = f"{prefix}/{name}"
-            if rest != paths.MANIFEST or (only and name != only) or not storage.exists(paths.success_key(dataset_key)):
-                continue
-            manifest = read_json(storage, key)
-            entry = datasets.setdefault(name, {})
-            entry[field_name] = manifest["rows"]
-            nulls = {c: n for c, n in ((manifest.get("read") or {}).get("nullsRead") or {}).items() if n}
-            if nulls:
-                entry["nullsRead"] = nulls
-
-    def total(field_name: str) -> int | None:
-        counted = [d[field_name] for d in datasets.values() if field_name in d]
-        return sum(counted) if counted else None
-
-    counts = {"rowsOut": total("rowsOut"), "rowsQuarantined": total("rowsQuarantined")}
-    nulls = {f"{d}.{c}": n for d, entry in sorted(datasets.items()) for c, n in entry.get("nullsRead", {}).items()}
-    if nulls:
-        counts["nullsRead"] = nulls
-    return counts | {"datasets": dict(sorted(datasets.items()))}
-
-
-def _quality_of(verdict: Verdict) -> dict[str, Any]:
-    """What the summary shows of a gated stage's verdict: its totals, and the counts of every gated dataset."""
-    parts = verdict.datasets or {}
-    return {"passed": verdict.passed, "correctable": verdict.correctable, "rows": verdict.rows,
-            "failedRows": verdict.failed_rows, "correctableRows": verdict.correctable_rows, "reason": verdict.reason,
-            "correctedRows": sum(v.corrected_rows or 0 for v in parts.values()),
-            "droppedRows": sum(v.dropped_rows or 0 for v in parts.values()),
-            "datasets": {d: _dataset_quality(v) for d, v in parts.items()}}
-
-
-def _dataset_quality(verdict: Verdict) -> dict[str, Any]:
-    """A gated dataset's counts in the summary, with what its verdict has of corrections, drops and orphans."""
-    optional = {"correctedRows": verdict.corrected_rows, "droppedRows": verdict.dropped_rows,
-                "dropped": None if verdict.dropped is None else dict(verdict.dropped),
-                "orphans": None if verdict.orphans is None else [dict(o) for o in verdict.orphans]}
-    return {"passed": verdict.passed, "rows": verdict.rows, "failedRows": verdict.failed_rows,
-            "correctableRows": verdict.correctable_rows} | {k: v for k, v in optional.items() if v is not None}
 
 
 def _iso(clock: Clock) -> str:

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 import conf
-from orchestration.generate import Deployment
+from orchestration.deployment import Deployment
 
 
 def deployment(workflow_bucket: str, **changes: Any) -> Deployment:

@@ -6,7 +6,7 @@ import pytest
 
 from orchestration import cli
 from orchestration.cli.common import read_input
-from orchestration.local import RunRefused
+from orchestration.executions import RunRefused
 
 
 def test_a_job_parameter_at_the_top_level_is_initial_data():

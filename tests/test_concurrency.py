@@ -20,9 +20,11 @@ from moto.server import ThreadedMotoServer
 
 import conf
 from baton import lease, paths, warehouse
-from baton.stage import JobSpec, StageContext, parse_job_args
+from baton.stage import JobSpec, StageContext
+from baton.stage_args import parse_job_args
 from baton.storage import LocalStorage, S3Storage, read_json, write_json
-from orchestration.local import EXECUTION, LocalRun, RunRefused
+from orchestration.executions import EXECUTION, RunRefused
+from orchestration.local import LocalRun
 from orchestration.pipelines import FLIGHTS
 
 SPEC = JobSpec(name="test_load", body=lambda ctx: None)

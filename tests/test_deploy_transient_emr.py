@@ -21,16 +21,10 @@ from baton.storage import LocalStorage
 from orchestration.asl.clock import FakeClock
 from orchestration.asl.errors import TaskFailure
 from orchestration.asl.executor import load_definition
-from orchestration.generate import (
-    EMR_ADD_STEP_SYNC,
-    GLUE_SYNC,
-    S3_GET_OBJECT,
-    Deployment,
-    TransientCluster,
-    generate,
-    to_json,
-)
+from orchestration.deployment import Deployment, TransientCluster
+from orchestration.generate import generate, to_json
 from orchestration.handlers import LocalHandlers
+from orchestration.pipeline_states import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT
 from orchestration.pipelines import FLIGHTS, TPCH
 
 CLUSTER = TransientCluster(releaseLabel="emr-spark-8.0.0", instanceType="m5.xlarge", coreInstances=2,

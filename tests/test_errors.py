@@ -20,8 +20,8 @@ from baton.errors import (
 from orchestration import check, cli, pipelines
 from orchestration.cli import executions
 from orchestration.deploy.remote import ExecutionNotFound
+from orchestration.executions import RunRefused
 from orchestration.generate import ExpressNotAllowed
-from orchestration.local import RunRefused
 from orchestration.pipeline import DeclarationError, UnknownPipeline
 from quality.suite import SuiteError, suite_from_dict
 

@@ -16,8 +16,9 @@ from orchestration.asl.clock import FakeClock
 from orchestration.asl.errors import TaskFailure
 from orchestration.asl.executor import load_definition
 from orchestration.failure import Failure, failure_of, job_message
-from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, generate
+from orchestration.generate import generate
 from orchestration.handlers import LocalHandlers
+from orchestration.pipeline_states import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
 from orchestration.pipelines import TPCH
 
 

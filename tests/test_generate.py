@@ -8,16 +8,9 @@ from pathlib import Path
 import pytest
 from deployments import deployment
 
-from orchestration.generate import (
-    EMR_ADD_STEP_SYNC,
-    GLUE_SYNC,
-    S3_GET_OBJECT,
-    SNS_PUBLISH,
-    ExpressNotAllowed,
-    generate,
-    to_json,
-)
+from orchestration.generate import ExpressNotAllowed, generate, to_json
 from orchestration.pipeline import GLUE_RETRY, RetryPolicy
+from orchestration.pipeline_states import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
 from orchestration.pipelines import FLIGHTS, PIPELINES
 
 STATELINT = Path(sys.executable).parent / "statelint"

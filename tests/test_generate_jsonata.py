@@ -17,15 +17,8 @@ from test_local_run import flights_sample
 
 from orchestration import cli
 from orchestration.asl import FakeClock, TaskFailure, load_definition
-from orchestration.generate import (
-    EMR_ADD_STEP_SYNC,
-    GLUE_SYNC,
-    S3_GET_OBJECT,
-    SNS_PUBLISH,
-    ExpressNotAllowed,
-    generate,
-    to_json,
-)
+from orchestration.generate import ExpressNotAllowed, generate, to_json
+from orchestration.pipeline_states import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
 from orchestration.pipelines import FLIGHTS, PIPELINES
 
 BIN = Path(sys.executable).parent

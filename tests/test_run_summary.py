@@ -5,8 +5,8 @@ from dataclasses import fields
 from baton import paths
 from baton.storage import LocalStorage, write_json
 from orchestration.cli.executions import run_table
-from orchestration.local import RunSummary, _quality_of, stage_counts
 from orchestration.pipeline import Extraction, Stage
+from orchestration.run_summary import RunSummary, quality_of, stage_counts
 from quality.verdict import Verdict
 
 
@@ -99,7 +99,7 @@ def test_the_summary_shows_a_stage_verdict_and_the_counts_of_each_dataset():
                    orphans=({"column": "team", "orphanRows": 1},))
     stage = Verdict(passed=True, correctable=False, rows=10, failed_rows=1, correctable_rows=0,
                     failed_expectations=(), reason="all datasets passed their suites", datasets={"games": part})
-    assert _quality_of(stage) == {
+    assert quality_of(stage) == {
         "passed": True, "correctable": False, "rows": 10, "failedRows": 1, "correctableRows": 0,
         "reason": "all datasets passed their suites", "correctedRows": 2, "droppedRows": 1,
         "datasets": {"games": {"passed": True, "rows": 10, "failedRows": 1, "correctableRows": 0, "correctedRows": 2,

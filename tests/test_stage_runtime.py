@@ -9,7 +9,8 @@ from chispa import assert_df_equality
 import conf
 from baton import paths
 from baton.errors import ArgumentError, InjectedFault, InvalidNameError, MissingInputError
-from baton.stage import JobSpec, StageContext, contract_arg, parse_job_args, run_stage
+from baton.stage import JobSpec, StageContext, run_stage
+from baton.stage_args import contract_arg, parse_job_args
 
 SPEC = JobSpec(name="test_job", body=lambda ctx: None, required_args=("source",))
 

@@ -21,7 +21,8 @@ from baton import paths
 from baton.storage import LocalStorage, write_json
 from orchestration.asl.clock import FakeClock
 from orchestration.asl.executor import load_definition
-from orchestration.local import DEFINITION, HISTORY, LocalRun
+from orchestration.executions import DEFINITION, HISTORY
+from orchestration.local import LocalRun
 from orchestration.pipelines import FLIGHTS
 from orchestration.views.report import ExecutionRecord, report_html, report_key, stage_rows
 from orchestration.views.visits import runs_of

@@ -3,8 +3,10 @@
 import pytest
 
 import conf
-from baton.stage import JobSpec, StageContext, parse_job_args
-from orchestration.generate import Deployment, generate
+from baton.stage import JobSpec, StageContext
+from baton.stage_args import parse_job_args
+from orchestration.deployment import Deployment
+from orchestration.generate import generate
 from orchestration.pipelines import FLIGHTS
 
 SPEC = JobSpec(name="test_load", body=lambda ctx: None)

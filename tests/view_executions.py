@@ -19,8 +19,9 @@ from baton.storage import LocalStorage, write_json
 from orchestration.asl.clock import FakeClock
 from orchestration.asl.errors import TaskFailure
 from orchestration.asl.executor import load_definition
-from orchestration.generate import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH, generate
-from orchestration.local import DEFINITION, EXECUTION, HISTORY
+from orchestration.executions import DEFINITION, EXECUTION, HISTORY
+from orchestration.generate import generate
+from orchestration.pipeline_states import EMR_ADD_STEP_SYNC, GLUE_SYNC, S3_GET_OBJECT, SNS_PUBLISH
 from orchestration.pipelines import FLIGHTS
 from orchestration.views.report import write_report
 

@@ -23,7 +23,8 @@ from orchestration import pipelines
 from orchestration.asl.payload import InvalidExecutionInput, execution_input_json
 
 if TYPE_CHECKING:
-    from orchestration.local import LocalExecutions, LocalRun
+    from orchestration.executions import LocalExecutions
+    from orchestration.local import LocalRun
 
 # argparse's ``add_subparsers()`` result, which each group adds its commands to (its class is private).
 Subcommands = Any
@@ -63,7 +64,7 @@ def runner(args: argparse.Namespace, pipeline: str, query_language: str = "jsonp
 def local_executions(args: argparse.Namespace) -> LocalExecutions:
     """The local executions of every pipeline: status, history, list, report, cost and check read them
     without a pipeline (an execution's record names its own)."""
-    from orchestration.local import LocalExecutions
+    from orchestration.executions import LocalExecutions
 
     return LocalExecutions(conf.load(args.env), args.workflow_bucket)
 
@@ -77,7 +78,7 @@ def spark(args: argparse.Namespace, name: str) -> Any:
 
 def read_input(raw: str | None) -> dict[str, Any]:
     """The execution input ``--input`` gives (JSON, or ``@file``), refused here when StartExecution would refuse it."""
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     if raw is None:
         return {"initialData": {}}
@@ -109,7 +110,7 @@ def execution_input(value: dict[str, Any]) -> dict[str, Any]:
     The definition hands the jobs only ``initialData``, so a job parameter given at the top level
     would otherwise be silently ignored. A key given both ways is refused.
     """
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     initial = value.get("initialData", {})
     if not isinstance(initial, dict):

@@ -18,7 +18,7 @@ from orchestration.failure import job_message
 from orchestration.generate import QUERY_LANGUAGES
 
 if TYPE_CHECKING:
-    from orchestration.local import BackfillSummary, RunSummary
+    from orchestration.run_summary import BackfillSummary, RunSummary
 
 COLUMNS = (("stage", "stage"), ("engine", "engine"), ("rowsOut", "rows out"), ("rowsQuarantined", "quarantined"),
            ("seconds", "seconds"), ("attempts", "attempts"))

@@ -18,12 +18,13 @@ from baton.raw_source import RAW_FORMATS
 from baton.storage import read_json
 from orchestration import pipelines
 from orchestration.cli import common
-from orchestration.generate import QUERY_LANGUAGES, Deployment, generate, to_json
+from orchestration.deployment import Deployment
+from orchestration.generate import QUERY_LANGUAGES, generate, to_json
 from orchestration.views import cost, graph
 from orchestration.views.report import write_report
 
 if TYPE_CHECKING:
-    from orchestration.local import LocalExecutions
+    from orchestration.executions import LocalExecutions
 
 
 def cmd_asl(args: argparse.Namespace) -> int:
@@ -61,7 +62,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_cost(args: argparse.Namespace) -> int:
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     runner = common.local_executions(args)
     settings = runner.settings
@@ -79,7 +80,7 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
 
 def _latest_succeeded(runner: LocalExecutions, pipeline: str) -> str:
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     done = [r for r in runner.list() if r["pipeline"] == pipeline and r["status"] == "SUCCEEDED"]
     if not done:
@@ -90,7 +91,7 @@ def _latest_succeeded(runner: LocalExecutions, pipeline: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from orchestration import check
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     try:
         parameters = json.loads(args.parameters) if args.parameters else {}
@@ -119,7 +120,7 @@ def _stage_targets(spark: Any, runner: LocalExecutions, execution_id: str, stage
                    suite: str | None) -> list[tuple[str, str, Any]]:
     """(suite, dataset, DataFrame) of each committed output of ``stage``: the suite given, else its manifest's."""
     from orchestration import check
-    from orchestration.local import RunRefused
+    from orchestration.executions import RunRefused
 
     stage_paths = paths.StagePaths(execution_id, stage)
     targets = []

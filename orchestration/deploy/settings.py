@@ -30,7 +30,7 @@ import conf
 from baton.errors import SettingError
 from baton.paths import WorkflowBucket
 from conf.settings import DrSettings, GlueSettings, Settings, TriggerSettings
-from orchestration.generate import Deployment
+from orchestration.deployment import Deployment
 
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 ENCRYPTIONS = ("kms", "s3")

@@ -63,7 +63,7 @@ def report_key(execution_id: str) -> str:
 
 def write_report(storage: Storage, execution_id: str) -> str:
     """Write the report of a stored execution; return its key (``executions/{id}/_report/index.html``)."""
-    from orchestration.local import DEFINITION, EXECUTION, HISTORY  # local.py calls this at the end of a run
+    from orchestration.executions import DEFINITION, EXECUTION, HISTORY  # local.py calls this at the end of a run
 
     prefix = paths.execution_prefix(paths.validate_name(execution_id, "execution id"))
     definition = read_json(storage, f"{prefix}/{DEFINITION}")
@@ -79,7 +79,7 @@ def write_report(storage: Storage, execution_id: str) -> str:
 
 def stage_rows(storage: Storage, execution_id: str) -> list[StageRow]:
     """The stages that left outputs or a verdict, in the order they started."""
-    from orchestration.local import stage_counts
+    from orchestration.run_summary import stage_counts
 
     prefix = paths.execution_prefix(execution_id)
     names = {k[len(prefix) + 1:].split("/", 1)[0] for k in storage.list_keys(prefix)}
