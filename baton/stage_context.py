@@ -18,7 +18,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql.types import StructType
 
 from baton import paths
-from baton.errors import MissingInputError
 from baton.parquet_footer import normalize_encodings
 from baton.stage_reads import StageReads, now
 from baton.storage import write_json
@@ -61,12 +60,7 @@ class StageContext(StageReads):
         Its data files are copied as they are (no Spark job, the same bytes), then committed as
         :meth:`write` commits (manifest, ``_SUCCESS`` last); ``kind`` is the source's and the target's.
         """
-        source = stage or self.previous_stage
-        if source is None:
-            raise MissingInputError(f"no previous stage was given to pass dataset {dataset!r} through from",
-                                    stage=self.current_stage, argument="--previous-stage")
-        key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
-        self.require_committed(key, source)
+        key = self.committed_key(dataset, stage, kind, "pass through")
         staged = self.paths.staging(self.token, kind, dataset)
         self._copy_data_files(key, staged)
         self.faults.check(self.current_stage, f"{kind}-staged")

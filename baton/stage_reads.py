@@ -61,14 +61,19 @@ class StageReads:
         self._reads: list[tuple[StructType, str]] = []  # (schema, key) of every read()
 
 
-    def read(self, dataset: str, stage: str | None = None, kind: str = "output") -> DataFrame:
-        """A committed dataset of ``stage`` (default: the previous stage)."""
+    def committed_key(self, dataset: str, stage: str | None, kind: str, use: str) -> str:
+        """The key of ``stage``'s (default: the previous stage's) committed ``dataset``, refused unless committed."""
         source = stage or self.previous_stage
         if source is None:
-            raise MissingInputError(f"no previous stage was given to read dataset {dataset!r} from",
+            raise MissingInputError(f"no previous stage was given to {use} dataset {dataset!r} from",
                                     stage=self.current_stage, argument="--previous-stage")
         key = paths.StagePaths(self.execution_id, source).dataset(kind, dataset)
         self.require_committed(key, source)
+        return key
+
+    def read(self, dataset: str, stage: str | None = None, kind: str = "output") -> DataFrame:
+        """A committed dataset of ``stage`` (default: the previous stage)."""
+        key = self.committed_key(dataset, stage, kind, "read")
         df = self.spark.read.parquet(self.bucket.uri(key))
         self._reads.append((df.schema, key))
         return df
